@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+/**
+The command line: parse flags, validate them in config.ts, then run the node headless or with the
+terminal UI. Nothing else lives here.
+*/
+
+import process from 'node:process';
+import meow from 'meow';
+import {ConfigError, DEFAULTS, resolveConfig, type RawFlags} from './config.js';
+import {runHeadless} from './run-headless.js';
+
+const knownFlags = {
+	bind: {type: 'string'},
+	peer: {type: 'string', isMultiple: true},
+	id: {type: 'string'},
+	// Numbers arrive as text, so that config.ts can quote what was typed when it is wrong.
+	ttl: {type: 'string'},
+	hz: {type: 'string'},
+	coupling: {type: 'string'},
+	noise: {type: 'string'},
+	omega: {type: 'string'},
+	demo: {type: 'string'},
+	headless: {type: 'boolean'},
+	reportMs: {type: 'string'},
+	maxPeers: {type: 'string'},
+	maxLamportJump: {type: 'string'},
+	seed: {type: 'string'},
+	legacyAdmission: {type: 'boolean'},
+} as const;
+
+const cli = meow(
+	`
+	Usage
+	  $ chorus-tui [options]
+	  $ chorus-tui <bind-port> [peer-ports]      the original script's form: chorus-tui 5555 5556,5557
+
+	Options
+	  --bind <endpoint|port>    Where this node publishes (default ${DEFAULTS.bind})
+	  --peer <endpoint|port>    A peer to subscribe to; repeat it or separate with commas
+	  --id <name>               This node's id (default: 8 random hex digits)
+	  --ttl <seconds>           Evict a peer silent this long (default ${DEFAULTS.ttlS})
+	  --hz <rate>               Ticks and publishes per second (default ${DEFAULTS.hz})
+	  --coupling <K>            Kuramoto coupling strength (default ${DEFAULTS.coupling})
+	  --noise <sigma>           Phase noise (default ${DEFAULTS.noiseSigma})
+	  --omega <rad/s>           Natural frequency (default 2π·0.5 plus a random offset)
+	  --demo <n>                Local demo peers (default ${DEFAULTS.demoPeers} when no --peer is given)
+	  --headless                No UI: NDJSON snapshots and events on stdout
+	  --report-ms <ms>          Headless snapshot interval (default ${DEFAULTS.reportMs})
+	  --max-peers <n>           Peer table bound (default ${DEFAULTS.maxPeers})
+	  --max-lamport-jump <n>    Refuse Lamport leaps larger than this (default ${DEFAULTS.maxLamportJump})
+	  --seed <n>                Seed the randomness, to reproduce a run
+	  --legacy-admission        Behave like the original Python node (no TTL, last message wins)
+
+	Examples
+	  $ npx chorus-tui                               a live mesh with ${DEFAULTS.demoPeers} local demo peers
+	  $ chorus-tui --bind 5555 --peer 5556,5557 --headless
+`,
+	{
+	importMeta: import.meta,
+	// Unknown flags are refused below, in one line; meow's own refusal takes two.
+	allowUnknownFlags: true,
+	flags: knownFlags,
+	},
+);
+
+function fail(message: string, exitCode: number): never {
+	process.stderr.write(`chorus-tui: ${message}\n`);
+	process.exit(exitCode);
+}
+
+/** Refuse typos instead of ignoring them: a mistyped --ttl would silently run with the default. */
+function refuseUnknownFlags(flags: Record<string, unknown>): void {
+	const known = new Set([...Object.keys(knownFlags), 'help', 'version']);
+	for (const name of Object.keys(flags)) {
+	if (!known.has(name)) {
+		const flag = name.length === 1 ? `-${name}` : `--${name.replaceAll(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+		fail(`unknown flag ${flag}; see chorus-tui --help`, 2);
+	}
+	}
+}
+
+try {
+	refuseUnknownFlags(cli.flags);
+	const config = resolveConfig(cli.flags as RawFlags, cli.input);
+	if (config.headless) {
+	process.exitCode = await runHeadless(config);
+	} else {
+	fail('the terminal UI is not built yet; run with --headless', 2);
+	}
+} catch (error) {
+	if (error instanceof ConfigError) {
+	fail(error.message, 2);
+	}
+
+	fail((error as Error).message ?? String(error), 1);
+}

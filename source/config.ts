@@ -1,0 +1,218 @@
+/**
+Every option of the command line: its default and its validation, in one place.
+
+Validation turns raw flag text into a typed config or throws a ConfigError naming the flag, which
+the CLI prints as one line with exit code 2.
+*/
+
+import {isPrintableId} from './mesh/wire.js';
+
+export const DEFAULTS = {
+	bind: 'tcp://127.0.0.1:5555',
+	ttlS: 5,
+	hz: 10,
+	coupling: 2.5,
+	noiseSigma: 0.05,
+	/** Natural frequency: 2π·0.5 rad/s plus a per-node offset drawn from N(0, omegaSpread). */
+	omegaBaseRadPerS: 2 * Math.PI * 0.5,
+	omegaSpreadRadPerS: 0.3,
+	reportMs: 1000,
+	maxPeers: 1024,
+	maxLamportJump: 1_000_000,
+	/** How long an evicted peer stays listed as `evicted` before it leaves the table. */
+	evictionGraceMs: 3000,
+	/** Demo peers started when no --peer is given. */
+	demoPeers: 4,
+} as const;
+
+/** The largest demo swarm we will start on one machine. */
+export const MAX_DEMO_PEERS = 64;
+
+export class ConfigError extends Error {
+	constructor(
+		readonly flag: string,
+		message: string,
+	) {
+		super(`${flag}: ${message}`);
+		this.name = 'ConfigError';
+	}
+}
+
+/** Flags as meow hands them over: numbers stay text so that errors can quote what was typed. */
+export type RawFlags = {
+	bind?: string;
+	peer?: string[];
+	id?: string;
+	ttl?: string;
+	hz?: string;
+	coupling?: string;
+	noise?: string;
+	omega?: string;
+	demo?: string;
+	headless?: boolean;
+	reportMs?: string;
+	maxPeers?: string;
+	maxLamportJump?: string;
+	legacyAdmission?: boolean;
+	readonly?: boolean;
+	color?: boolean;
+	seed?: string;
+};
+
+export type Config = {
+	/** Undefined: a random 8-hex-digit id is drawn at start. */
+	id: string | undefined;
+	bindEndpoint: string;
+	peerEndpoints: string[];
+	ttlMs: number;
+	hz: number;
+	coupling: number;
+	noiseSigma: number;
+	/** Undefined: drawn at start around the default. */
+	omegaRadPerS: number | undefined;
+	demoPeers: number;
+	headless: boolean;
+	reportMs: number;
+	maxPeers: number;
+	maxLamportJump: number;
+	evictionGraceMs: number;
+	legacyAdmission: boolean;
+	readonly: boolean;
+	color: boolean;
+	seed: number | undefined;
+};
+
+/**
+Turn `--bind`/`--peer` text into a ZeroMQ endpoint. A bare port means tcp://127.0.0.1:PORT, as in
+the original script.
+*/
+export function parseEndpoint(text: string, flag: string): string {
+	const value = text.trim();
+	if (/^\d+$/.test(value)) {
+		return `tcp://127.0.0.1:${parsePort(value, flag)}`;
+	}
+
+	const tcp = /^tcp:\/\/(\[[\da-fA-F:.]+\]|[A-Za-z\d.-]+|\*):(\d+)$/.exec(value);
+	if (tcp) {
+		return `tcp://${tcp[1]}:${parsePort(tcp[2]!, flag)}`;
+	}
+
+	if (/^ipc:\/\/\S+$/.test(value)) {
+		return value;
+	}
+
+	throw new ConfigError(flag, `'${text}' is not an endpoint; use a port (5556) or tcp://HOST:PORT`);
+}
+
+function parsePort(text: string, flag: string): number {
+	const port = Number(text);
+	if (!Number.isInteger(port) || port < 1 || port > 65_535) {
+		throw new ConfigError(flag, `port ${text} is out of range; use 1-65535`);
+	}
+
+	return port;
+}
+
+type NumberRule = {min?: number; max?: number; integer?: boolean; exclusiveMin?: boolean};
+
+function parseNumber(text: string | undefined, flag: string, fallback: number, rule: NumberRule): number;
+function parseNumber(text: string | undefined, flag: string, fallback: undefined, rule: NumberRule): number | undefined;
+function parseNumber(
+	text: string | undefined,
+	flag: string,
+	fallback: number | undefined,
+	rule: NumberRule,
+): number | undefined {
+	if (text === undefined) {
+		return fallback;
+	}
+
+	const trimmed = String(text).trim();
+	const value = trimmed === '' ? Number.NaN : Number(trimmed);
+	if (!Number.isFinite(value)) {
+		throw new ConfigError(flag, `'${text}' is not a number`);
+	}
+
+	if (rule.integer && !Number.isInteger(value)) {
+		throw new ConfigError(flag, `'${text}' is not a whole number`);
+	}
+
+	if (rule.min !== undefined && (rule.exclusiveMin ? value <= rule.min : value < rule.min)) {
+		throw new ConfigError(flag, `${text} is too small; it must be ${rule.exclusiveMin ? 'more than' : 'at least'} ${rule.min}`);
+	}
+
+	if (rule.max !== undefined && value > rule.max) {
+		throw new ConfigError(flag, `${text} is too large; it must be at most ${rule.max}`);
+	}
+
+	return value;
+}
+
+/** Split repeated and comma-separated values into one list. */
+function splitList(values: readonly string[] | undefined): string[] {
+	return (values ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter(Boolean);
+}
+
+/**
+Validate everything. `positional` is the original script's form: `chorus-tui 5555 5556,5557`.
+*/
+export function resolveConfig(flags: RawFlags, positional: readonly string[] = []): Config {
+	if (positional.length > 2) {
+		throw new ConfigError(
+			String(positional[2]),
+			'unexpected argument; the positional form is `chorus-tui BIND_PORT [PEER_PORTS]`',
+		);
+	}
+
+	const [bindPositional, peersPositional] = positional;
+	if (bindPositional !== undefined && flags.bind !== undefined) {
+		throw new ConfigError('--bind', 'given twice: as a flag and as the first argument');
+	}
+
+	const bindEndpoint = parseEndpoint(flags.bind ?? bindPositional ?? DEFAULTS.bind, flags.bind === undefined && bindPositional !== undefined ? 'bind-port' : '--bind');
+	const peerEndpoints = [
+		...splitList(flags.peer).map((text) => parseEndpoint(text, '--peer')),
+		...splitList(peersPositional === undefined ? [] : [peersPositional]).map((text) => parseEndpoint(text, 'peer-ports')),
+	];
+
+	if (flags.id !== undefined && !isPrintableId(flags.id)) {
+		throw new ConfigError('--id', 'must be 1-64 printable characters');
+	}
+
+	const ttlS = parseNumber(flags.ttl, '--ttl', DEFAULTS.ttlS, {min: 0, exclusiveMin: true, max: 86_400});
+	const hz = parseNumber(flags.hz, '--hz', DEFAULTS.hz, {min: 0, exclusiveMin: true, max: 1000});
+	const coupling = parseNumber(flags.coupling, '--coupling', DEFAULTS.coupling, {min: 0, max: 1000});
+	const noiseSigma = parseNumber(flags.noise, '--noise', DEFAULTS.noiseSigma, {min: 0, max: 100});
+	const omegaRadPerS = parseNumber(flags.omega, '--omega', undefined, {min: -1000, max: 1000});
+	const defaultDemo = peerEndpoints.length === 0 ? DEFAULTS.demoPeers : 0;
+	const demoPeers = parseNumber(flags.demo, '--demo', defaultDemo, {min: 0, max: MAX_DEMO_PEERS, integer: true});
+	const reportMs = parseNumber(flags.reportMs, '--report-ms', DEFAULTS.reportMs, {min: 10, max: 3_600_000, integer: true});
+	const maxPeers = parseNumber(flags.maxPeers, '--max-peers', DEFAULTS.maxPeers, {min: 1, max: 100_000, integer: true});
+	const maxLamportJump = parseNumber(flags.maxLamportJump, '--max-lamport-jump', DEFAULTS.maxLamportJump, {
+		min: 1,
+		max: Number.MAX_SAFE_INTEGER,
+		integer: true,
+	});
+	const seed = parseNumber(flags.seed, '--seed', undefined, {min: 0, max: 2 ** 32 - 1, integer: true});
+
+	return {
+		id: flags.id,
+		bindEndpoint,
+		peerEndpoints: [...new Set(peerEndpoints)],
+		ttlMs: ttlS * 1000,
+		hz,
+		coupling,
+		noiseSigma,
+		omegaRadPerS,
+		demoPeers,
+		headless: flags.headless ?? false,
+		reportMs,
+		maxPeers,
+		maxLamportJump,
+		evictionGraceMs: Math.min(DEFAULTS.evictionGraceMs, ttlS * 1000),
+		legacyAdmission: flags.legacyAdmission ?? false,
+		readonly: flags.readonly ?? false,
+		color: flags.color ?? true,
+		seed,
+	};
+}

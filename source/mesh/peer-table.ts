@@ -1,0 +1,256 @@
+/**
+The peers a node knows, and the rule for admitting what they send. Pure: the caller passes the
+monotonic time in milliseconds and the local Lamport time; nothing here reads a clock.
+*/
+
+import {exceedsForwardJump} from './lamport.js';
+import type {RejectReason, WireMessage} from './wire.js';
+
+export type PeerState = 'alive' | 'suspect' | 'evicted' | 'quarantined' | 'restarted';
+
+export const PEER_STATES: readonly PeerState[] = ['alive', 'suspect', 'restarted', 'quarantined', 'evicted'];
+
+export type PeerRecord = {
+	readonly id: string;
+	incarnation: number;
+	lamportTime: number;
+	phaseRad: number;
+	omegaRadPerS: number | undefined;
+	hz: number | undefined;
+	weight: number;
+	endpoint: string | undefined;
+	/** Monotonic time of the last admitted message. */
+	lastSeenMs: number;
+	/** Set when the peer went silent past its TTL; it leaves the table a grace period later. */
+	evictedAtMs: number | undefined;
+	/** Set when the peer's last message broke a rule; cleared by its next admitted message. */
+	quarantinedFor: RejectReason | undefined;
+	/** Set when the peer came back with a higher incarnation. */
+	restartedAtMs: number | undefined;
+	admitted: number;
+};
+
+export type PeerTableOptions = {
+	ttlMs: number;
+	/** How long an evicted peer stays listed (as `evicted`) before it leaves the table. */
+	evictionGraceMs: number;
+	maxPeers: number;
+	maxLamportJump: number;
+	/**
+	Behave like the original Python node: the last message wins and silent peers are never evicted.
+	Only for measuring what this project fixes.
+	*/
+	legacyAdmission: boolean;
+};
+
+export const DEFAULT_PUBLISH_HZ = 10;
+/** A peer silent for more than this many of its own publish intervals is `suspect`. */
+const SUSPECT_AFTER_INTERVALS = 3;
+/** How long a restarted peer is shown as `restarted` before it reads `alive` again. */
+const RESTARTED_DISPLAY_MS = 2000;
+
+export type PeerChange = 'joined' | 'rejoined' | 'restarted' | 'updated';
+
+export type AdmitOutcome =
+	| {admitted: true; change: PeerChange; peer: PeerRecord}
+	| {admitted: false; reason: RejectReason; quarantined?: PeerRecord};
+
+export type SweepOutcome = {evicted: PeerRecord[]; removed: PeerRecord[]};
+
+export class PeerTable {
+	readonly #options: PeerTableOptions;
+	readonly #peers = new Map<string, PeerRecord>();
+
+	constructor(options: PeerTableOptions) {
+		this.#options = options;
+	}
+
+	get size(): number {
+		return this.#peers.size;
+	}
+
+	get(id: string): PeerRecord | undefined {
+		return this.#peers.get(id);
+	}
+
+	peers(): IterableIterator<PeerRecord> {
+		return this.#peers.values();
+	}
+
+	/**
+	Admit a message iff there is no cached state for its sender, or its incarnation is greater, or
+	its incarnation is equal and its Lamport time is greater. A missing incarnation counts as 0.
+	*/
+	admit(message: WireMessage, nowMs: number, localLamport: number): AdmitOutcome {
+		const known = this.#peers.get(message.nodeId);
+		if (this.#options.legacyAdmission) {
+			return this.#admitLegacy(message, nowMs, known);
+		}
+
+		let change: PeerChange;
+		if (known === undefined) {
+			change = 'joined';
+		} else if (message.incarnation > known.incarnation) {
+			change = 'restarted';
+		} else if (message.incarnation === known.incarnation && message.lamportTime > known.lamportTime) {
+			change = known.evictedAtMs === undefined ? 'updated' : 'rejoined';
+		} else {
+			return {admitted: false, reason: 'stale'};
+		}
+
+		// A node with no live peer has nothing to measure a jump against: it adopts the mesh's time.
+		// Checking anyway is what deadlocked late joiners in the original mesh.
+		if (
+			exceedsForwardJump(localLamport, message.lamportTime, this.#options.maxLamportJump) &&
+			this.activeCount(nowMs) > 0
+		) {
+			if (known === undefined) {
+				return {admitted: false, reason: 'lamport-jump'};
+			}
+
+			known.quarantinedFor = 'lamport-jump';
+			return {admitted: false, reason: 'lamport-jump', quarantined: known};
+		}
+
+		if (known === undefined) {
+			if (this.#peers.size >= this.#options.maxPeers) {
+				return {admitted: false, reason: 'peer-limit'};
+			}
+
+			const peer = createRecord(message, nowMs);
+			this.#peers.set(peer.id, peer);
+			return {admitted: true, change, peer};
+		}
+
+		applyMessage(known, message, nowMs);
+		known.evictedAtMs = undefined;
+		known.quarantinedFor = undefined;
+		if (change === 'restarted') {
+			known.restartedAtMs = nowMs;
+		}
+
+		return {admitted: true, change, peer: known};
+	}
+
+	#admitLegacy(message: WireMessage, nowMs: number, known: PeerRecord | undefined): AdmitOutcome {
+		if (known === undefined) {
+			if (this.#peers.size >= this.#options.maxPeers) {
+				return {admitted: false, reason: 'peer-limit'};
+			}
+
+			const peer = createRecord(message, nowMs);
+			this.#peers.set(peer.id, peer);
+			return {admitted: true, change: 'joined', peer};
+		}
+
+		applyMessage(known, message, nowMs);
+		return {admitted: true, change: 'updated', peer: known};
+	}
+
+	/**
+	Evict peers silent past their TTL and forget those evicted longer than the grace period.
+	Run it before every coupling step, so that a silent peer stops pulling the mesh at once.
+	*/
+	sweep(nowMs: number): SweepOutcome {
+		const outcome: SweepOutcome = {evicted: [], removed: []};
+		if (this.#options.legacyAdmission) {
+			return outcome;
+		}
+
+		for (const peer of this.#peers.values()) {
+			if (peer.evictedAtMs === undefined) {
+				if (nowMs - peer.lastSeenMs > this.#options.ttlMs) {
+					peer.evictedAtMs = nowMs;
+					outcome.evicted.push(peer);
+				}
+			} else if (nowMs - peer.evictedAtMs >= this.#options.evictionGraceMs) {
+				this.#peers.delete(peer.id);
+				outcome.removed.push(peer);
+			}
+		}
+
+		return outcome;
+	}
+
+	/** Whether the peer takes part in coupling and in r. */
+	isActive(peer: PeerRecord, nowMs: number): boolean {
+		if (this.#options.legacyAdmission) {
+			return true;
+		}
+
+		return (
+			peer.evictedAtMs === undefined &&
+			peer.quarantinedFor === undefined &&
+			nowMs - peer.lastSeenMs <= this.#options.ttlMs
+		);
+	}
+
+	activeCount(nowMs: number): number {
+		let count = 0;
+		for (const peer of this.#peers.values()) {
+			if (this.isActive(peer, nowMs)) {
+				count++;
+			}
+		}
+
+		return count;
+	}
+
+	stateOf(peer: PeerRecord, nowMs: number): PeerState {
+		if (peer.evictedAtMs !== undefined || (!this.#options.legacyAdmission && nowMs - peer.lastSeenMs > this.#options.ttlMs)) {
+			return 'evicted';
+		}
+
+		if (peer.quarantinedFor !== undefined) {
+			return 'quarantined';
+		}
+
+		if (peer.restartedAtMs !== undefined && nowMs - peer.restartedAtMs < RESTARTED_DISPLAY_MS) {
+			return 'restarted';
+		}
+
+		const intervalMs = 1000 / (peer.hz ?? DEFAULT_PUBLISH_HZ);
+		return nowMs - peer.lastSeenMs > SUSPECT_AFTER_INTERVALS * intervalMs ? 'suspect' : 'alive';
+	}
+
+	ttlRemainingMs(peer: PeerRecord, nowMs: number): number {
+		return Math.max(0, this.#options.ttlMs - (nowMs - peer.lastSeenMs));
+	}
+
+	/** Forget a peer at once (an operator removed it). */
+	forget(id: string): boolean {
+		return this.#peers.delete(id);
+	}
+}
+
+function createRecord(message: WireMessage, nowMs: number): PeerRecord {
+	const peer: PeerRecord = {
+		id: message.nodeId,
+		incarnation: 0,
+		lamportTime: 0,
+		phaseRad: 0,
+		omegaRadPerS: undefined,
+		hz: undefined,
+		weight: 1,
+		endpoint: undefined,
+		lastSeenMs: nowMs,
+		evictedAtMs: undefined,
+		quarantinedFor: undefined,
+		restartedAtMs: undefined,
+		admitted: 0,
+	};
+	applyMessage(peer, message, nowMs);
+	return peer;
+}
+
+function applyMessage(peer: PeerRecord, message: WireMessage, nowMs: number): void {
+	peer.incarnation = message.incarnation;
+	peer.lamportTime = message.lamportTime;
+	peer.phaseRad = message.phaseRad;
+	peer.omegaRadPerS = message.omegaRadPerS;
+	peer.hz = message.hz;
+	peer.weight = message.weight;
+	peer.endpoint = message.endpoint ?? peer.endpoint;
+	peer.lastSeenMs = nowMs;
+	peer.admitted++;
+}

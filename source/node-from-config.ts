@@ -1,0 +1,32 @@
+/**
+The bridge from a validated command-line config to a node: the random draws (id, natural
+frequency, initial phase) happen here, from one seedable generator.
+*/
+
+import {DEFAULTS, type Config} from './config.js';
+import {standardNormal} from './mesh/kuramoto.js';
+import {ChorusNode, type NodeOptions} from './mesh/node.js';
+import {randomNodeId, seededUniform} from './mesh/random.js';
+
+export function nodeOptionsFromConfig(config: Config): NodeOptions {
+	const random = config.seed === undefined ? Math.random : seededUniform(config.seed);
+	return {
+		id: config.id ?? randomNodeId(random),
+		bindEndpoint: config.bindEndpoint,
+		peerEndpoints: config.peerEndpoints,
+		ttlMs: config.ttlMs,
+		hz: config.hz,
+		coupling: config.coupling,
+		noiseSigma: config.noiseSigma,
+		omegaRadPerS: config.omegaRadPerS ?? DEFAULTS.omegaBaseRadPerS + DEFAULTS.omegaSpreadRadPerS * standardNormal(random),
+		maxPeers: config.maxPeers,
+		maxLamportJump: config.maxLamportJump,
+		evictionGraceMs: config.evictionGraceMs,
+		legacyAdmission: config.legacyAdmission,
+		random,
+	};
+}
+
+export function createNode(config: Config): ChorusNode {
+	return new ChorusNode(nodeOptionsFromConfig(config));
+}

@@ -1,0 +1,34 @@
+/**
+Ends the run with one plain line, `N passed, N failed, N skipped`, which CI reads; a run that tested
+nothing shows as `0 passed`. Skipped tests are counted apart, never as passed.
+*/
+
+import type {Reporter, TestModule} from 'vitest/node';
+
+export default class SummaryReporter implements Reporter {
+	onTestRunEnd(testModules: readonly TestModule[], unhandledErrors: readonly unknown[]): void {
+		let passed = 0;
+		let failed = 0;
+		let skipped = 0;
+		for (const module of testModules) {
+			for (const test of module.children.allTests()) {
+				const {state} = test.result();
+				if (state === 'passed') {
+					passed++;
+				} else if (state === 'failed') {
+					failed++;
+				} else {
+					skipped++;
+				}
+			}
+
+			// A file that failed to load has no tests to count; it is still a failure.
+			if (module.state() === 'failed' && [...module.children.allTests()].length === 0) {
+				failed++;
+			}
+		}
+
+		failed += unhandledErrors.length;
+		process.stdout.write(`\n${passed} passed, ${failed} failed, ${skipped} skipped\n`);
+	}
+}

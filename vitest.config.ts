@@ -1,0 +1,12 @@
+import {defineConfig} from 'vitest/config';
+
+export default defineConfig({
+	test: {
+		include: ['test/**/*.test.{ts,tsx}'],
+		// Tests start real processes and sockets; two workers match the machine's two cores.
+		maxWorkers: 2,
+		testTimeout: 60_000,
+		hookTimeout: 60_000,
+		reporters: ['default', './test/helpers/summary-reporter.ts'],
+	},
+});
