@@ -7,6 +7,8 @@ terminal UI. Nothing else lives here.
 import process from 'node:process';
 import meow from 'meow';
 import {ConfigError, DEFAULTS, resolveConfig, type RawFlags} from './config.js';
+import {keygen} from './keygen.js';
+import {exposureWarning} from './mesh/security.js';
 import {runHeadless} from './run-headless.js';
 
 const knownFlags = {
@@ -21,11 +23,20 @@ const knownFlags = {
 	omega: {type: 'string'},
 	demo: {type: 'string'},
 	headless: {type: 'boolean'},
+	readonly: {type: 'boolean'},
+	// --no-color arrives as color=false; without the default, meow would make an absent flag false.
+	color: {type: 'boolean', default: true},
 	reportMs: {type: 'string'},
 	maxPeers: {type: 'string'},
 	maxLamportJump: {type: 'string'},
 	seed: {type: 'string'},
+	scenario: {type: 'string'},
 	legacyAdmission: {type: 'boolean'},
+	curveSecretKeyFile: {type: 'string'},
+	allow: {type: 'string'},
+	maxMessageBytes: {type: 'string'},
+	hwm: {type: 'string'},
+	maxPeerRate: {type: 'string'},
 } as const;
 
 const cli = meow(
@@ -33,6 +44,7 @@ const cli = meow(
 	Usage
 	  $ chorus-tui [options]
 	  $ chorus-tui <bind-port> [peer-ports]      the original script's form: chorus-tui 5555 5556,5557
+	  $ chorus-tui keygen <path>                 write a CURVE key pair: <path> (secret) and <path>.pub
 
 	Options
 	  --bind <endpoint|port>    Where this node publishes (default ${DEFAULTS.bind})
@@ -45,11 +57,21 @@ const cli = meow(
 	  --omega <rad/s>           Natural frequency (default 2π·0.5 plus a random offset)
 	  --demo <n>                Local demo peers (default ${DEFAULTS.demoPeers} when no --peer is given)
 	  --headless                No UI: NDJSON snapshots and events on stdout
+	  --readonly                Terminal UI that only watches: every fault key is off
+	  --no-color                A monochrome terminal UI (NO_COLOR is honoured too)
 	  --report-ms <ms>          Headless snapshot interval (default ${DEFAULTS.reportMs})
 	  --max-peers <n>           Peer table bound (default ${DEFAULTS.maxPeers})
 	  --max-lamport-jump <n>    Refuse Lamport leaps larger than this (default ${DEFAULTS.maxLamportJump})
 	  --seed <n>                Seed the randomness, to reproduce a run
+	  --scenario <file>         Play a timeline of faults and peer actions (.json, .yaml)
 	  --legacy-admission        Behave like the original Python node (no TTL, last message wins)
+
+	Security (see README, "Running across machines safely")
+	  --curve-secret-key-file <file>  Encrypt and authenticate every connection with CURVE
+	  --allow <file>            Keys allowed in, one a line: <public-key> [node-id|*] [endpoint]
+	  --max-message-bytes <n>   Larger frames are refused (default ${DEFAULTS.maxMessageBytes})
+	  --hwm <n>                 Messages queued per socket (default ${DEFAULTS.hwm})
+	  --max-peer-rate <n/s>     Rate of a peer that announces none; 10×hz if it does (default ${DEFAULTS.peerRatePerS})
 
 	Examples
 	  $ npx chorus-tui                               a live mesh with ${DEFAULTS.demoPeers} local demo peers
@@ -68,6 +90,20 @@ function fail(message: string, exitCode: number): never {
 	process.exit(exitCode);
 }
 
+function runKeygen(args: readonly string[]): never {
+	if (args.length !== 1 || args[0] === '') {
+		fail('keygen takes one path: chorus-tui keygen <path>', 2);
+	}
+
+	const result = keygen(args[0]!);
+	if (!result.ok) {
+		fail(result.message, 1);
+	}
+
+	process.stdout.write(`secret key: ${result.secretFile} (mode 0600, keep it private)\npublic key: ${result.publicFile}\n${result.publicKey}\n`);
+	process.exit(0);
+}
+
 /** Refuse typos instead of ignoring them: a mistyped --ttl would silently run with the default. */
 function refuseUnknownFlags(flags: Record<string, unknown>): void {
 	const known = new Set([...Object.keys(knownFlags), 'help', 'version']);
@@ -81,11 +117,24 @@ function refuseUnknownFlags(flags: Record<string, unknown>): void {
 
 try {
 	refuseUnknownFlags(cli.flags);
+	if (cli.input[0] === 'keygen') {
+		runKeygen(cli.input.slice(1));
+	}
+
 	const config = resolveConfig(cli.flags as RawFlags, cli.input);
+	const warning = exposureWarning(config.bindEndpoint, config.curve !== undefined);
+	if (warning !== undefined) {
+		process.stderr.write(`chorus-tui: warning: ${warning}\n`);
+	}
+
 	if (config.headless) {
 	process.exitCode = await runHeadless(config);
 	} else {
-	fail('the terminal UI is not built yet; run with --headless', 2);
+	// Loaded only here, so that headless runs never load React. React's development build costs
+	// several times the CPU per frame; it is chosen when React is first loaded, so say so before.
+	process.env['NODE_ENV'] ??= 'production';
+	const {runTui} = await import('./run-tui.js');
+	process.exitCode = await runTui(config);
 	}
 } catch (error) {
 	if (error instanceof ConfigError) {

@@ -6,6 +6,7 @@ the CLI prints as one line with exit code 2.
 */
 
 import {isPrintableId} from './mesh/wire.js';
+import {checkScenarioPeers, loadScenario, ScenarioError, type Scenario} from './scenario.js';
 
 export const DEFAULTS = {
 	bind: 'tcp://127.0.0.1:5555',
@@ -23,6 +24,12 @@ export const DEFAULTS = {
 	evictionGraceMs: 3000,
 	/** Demo peers started when no --peer is given. */
 	demoPeers: 4,
+	/** Larger frames are refused by the socket, which then drops the connection (and we reconnect). */
+	maxMessageBytes: 64 * 1024,
+	/** Messages queued per socket (ZeroMQ high-water mark) before the newest are dropped. */
+	hwm: 1000,
+	/** Messages per second from a peer that announces no rate; one that does may send ten times it. */
+	peerRatePerS: 100,
 } as const;
 
 /** The largest demo swarm we will start on one machine. */
@@ -57,6 +64,12 @@ export type RawFlags = {
 	readonly?: boolean;
 	color?: boolean;
 	seed?: string;
+	scenario?: string;
+	curveSecretKeyFile?: string;
+	allow?: string;
+	maxMessageBytes?: string;
+	hwm?: string;
+	maxPeerRate?: string;
 };
 
 export type Config = {
@@ -80,6 +93,13 @@ export type Config = {
 	readonly: boolean;
 	color: boolean;
 	seed: number | undefined;
+	/** A timeline of faults and peer actions to play (`--scenario file`), read and validated here. */
+	scenario: Scenario | undefined;
+	/** CURVE on when set: this node's secret key file (`chorus-tui keygen`) and its allow file. */
+	curve: {secretKeyFile: string; allowFile: string} | undefined;
+	maxMessageBytes: number;
+	hwm: number;
+	peerRatePerS: number;
 };
 
 /**
@@ -184,7 +204,9 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 	const coupling = parseNumber(flags.coupling, '--coupling', DEFAULTS.coupling, {min: 0, max: 1000});
 	const noiseSigma = parseNumber(flags.noise, '--noise', DEFAULTS.noiseSigma, {min: 0, max: 100});
 	const omegaRadPerS = parseNumber(flags.omega, '--omega', undefined, {min: -1000, max: 1000});
-	const defaultDemo = peerEndpoints.length === 0 ? DEFAULTS.demoPeers : 0;
+	// Demo peers have no keys: with CURVE on there are none by default, and asking for them is an error.
+	const curveRequested = flags.curveSecretKeyFile !== undefined || flags.allow !== undefined;
+	const defaultDemo = peerEndpoints.length === 0 && !curveRequested ? DEFAULTS.demoPeers : 0;
 	const demoPeers = parseNumber(flags.demo, '--demo', defaultDemo, {min: 0, max: MAX_DEMO_PEERS, integer: true});
 	const reportMs = parseNumber(flags.reportMs, '--report-ms', DEFAULTS.reportMs, {min: 10, max: 3_600_000, integer: true});
 	const maxPeers = parseNumber(flags.maxPeers, '--max-peers', DEFAULTS.maxPeers, {min: 1, max: 100_000, integer: true});
@@ -194,6 +216,18 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 		integer: true,
 	});
 	const seed = parseNumber(flags.seed, '--seed', undefined, {min: 0, max: 2 ** 32 - 1, integer: true});
+	const maxMessageBytes = parseNumber(flags.maxMessageBytes, '--max-message-bytes', DEFAULTS.maxMessageBytes, {
+		min: 256,
+		max: 16 * 1024 * 1024,
+		integer: true,
+	});
+	const hwm = parseNumber(flags.hwm, '--hwm', DEFAULTS.hwm, {min: 1, max: 10_000_000, integer: true});
+	const peerRatePerS = parseNumber(flags.maxPeerRate, '--max-peer-rate', DEFAULTS.peerRatePerS, {min: 0, exclusiveMin: true, max: 1_000_000});
+	const curve = resolveCurveFlags(flags);
+	if (curve !== undefined && demoPeers > 0) {
+		throw new ConfigError('--demo', 'demo peers run without CURVE keys; they cannot join a node with --curve-secret-key-file');
+	}
+	const scenario = resolveScenario(flags.scenario, demoPeers);
 
 	return {
 		id: flags.id,
@@ -214,5 +248,55 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 		readonly: flags.readonly ?? false,
 		color: flags.color ?? true,
 		seed,
+		scenario,
+		curve,
+		maxMessageBytes,
+		hwm,
+		peerRatePerS,
 	};
+}
+
+/** CURVE needs both files: a key without an allow list would let anyone in, and the reverse means nothing. */
+function resolveScenario(file: string | undefined, demoPeers: number): Scenario | undefined {
+	if (file === undefined) {
+		return undefined;
+	}
+
+	if (file.trim() === '') {
+		throw new ConfigError('--scenario', 'needs a file name (.json, .yaml or .yml)');
+	}
+
+	try {
+		const scenario = loadScenario(file);
+		checkScenarioPeers(scenario, demoPeers);
+		return scenario;
+	} catch (error) {
+		if (error instanceof ScenarioError) {
+			throw new ConfigError('--scenario', error.message);
+		}
+
+		throw error;
+	}
+}
+
+function resolveCurveFlags(flags: RawFlags): Config['curve'] {
+	const secretKeyFile = flags.curveSecretKeyFile?.trim();
+	const allowFile = flags.allow?.trim();
+	if (secretKeyFile === undefined && allowFile === undefined) {
+		return undefined;
+	}
+
+	if (secretKeyFile === undefined) {
+		throw new ConfigError('--allow', 'needs --curve-secret-key-file <file> too (make one with `chorus-tui keygen <file>`)');
+	}
+
+	if (allowFile === undefined) {
+		throw new ConfigError('--curve-secret-key-file', 'needs --allow <file> too: the public keys allowed to connect');
+	}
+
+	if (secretKeyFile === '' || allowFile === '') {
+		throw new ConfigError(secretKeyFile === '' ? '--curve-secret-key-file' : '--allow', 'needs a file name');
+	}
+
+	return {secretKeyFile, allowFile};
 }

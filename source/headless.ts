@@ -6,6 +6,9 @@ names only ever grow.
 
 import type {ChorusNode, NodeEvent} from './mesh/node.js';
 
+/** What the reporter reads: a node, or a mesh session (which adds its demo peers and actions). */
+export type ReportSource = Pick<ChorusNode, 'on' | 'snapshot'>;
+
 export type ReporterOptions = {
 	reportMs: number;
 	write: (line: string) => void;
@@ -13,7 +16,7 @@ export type ReporterOptions = {
 
 export type Reporter = {stop: () => void};
 
-export function startReporter(node: ChorusNode, options: ReporterOptions): Reporter {
+export function startReporter(node: ReportSource, options: ReporterOptions): Reporter {
 	const writeEvent = (event: NodeEvent) => {
 		options.write(JSON.stringify({type: 'event', ...event}) + '\n');
 	};

@@ -4,6 +4,7 @@ frequency, initial phase) happen here, from one seedable generator.
 */
 
 import {DEFAULTS, type Config} from './config.js';
+import {loadCurve} from './curve-files.js';
 import {standardNormal} from './mesh/kuramoto.js';
 import {ChorusNode, type NodeOptions} from './mesh/node.js';
 import {randomNodeId, seededUniform} from './mesh/random.js';
@@ -24,6 +25,9 @@ export function nodeOptionsFromConfig(config: Config): NodeOptions {
 		evictionGraceMs: config.evictionGraceMs,
 		legacyAdmission: config.legacyAdmission,
 		random,
+		transport: {maxMessageBytes: config.maxMessageBytes, highWaterMark: config.hwm},
+		// Reads the key and allow files; a problem with them is a ConfigError (one line, exit 2).
+		security: {curve: loadCurve(config), defaultPeerRatePerS: config.peerRatePerS},
 	};
 }
 

@@ -1,30 +1,38 @@
 /**
-Headless mode: run the node, stream NDJSON on stdout, stop cleanly on SIGINT or SIGTERM.
+Headless mode: run the node (and its local demo peers, `--demo`), stream NDJSON on stdout, play a
+`--scenario` if given, stop cleanly on SIGINT or SIGTERM, demo peers included.
 */
 
 import process from 'node:process';
 import type {Config} from './config.js';
 import {startReporter} from './headless.js';
 import {BindError} from './mesh/transport.js';
-import {createNode} from './node-from-config.js';
+import {playScenario} from './scenario.js';
+import {MeshSession} from './session.js';
+import {attachParentControl, controlRequested} from './swarm/child-control.js';
 
 /** Resolves with the process exit code once the node has stopped. */
 export async function runHeadless(config: Config): Promise<number> {
-	const node = createNode(config);
+	const session = new MeshSession(config);
 	const write = (line: string) => {
 		process.stdout.write(line);
 	};
 
+	let requestStop = () => {};
+	const stopRequested = new Promise<void>((resolve) => {
+		requestStop = resolve;
+	});
 	// A reader that went away (`| head`) is a normal end, not a crash.
 	process.stdout.on('error', () => {
-		void node.stop();
+		requestStop();
 	});
 
-	const reporter = startReporter(node, {reportMs: config.reportMs, write});
+	const reporter = startReporter(session, {reportMs: config.reportMs, write});
 	try {
-		await node.start();
+		await session.start();
 	} catch (error) {
 		reporter.stop();
+		await session.stop();
 		if (error instanceof BindError && error.code === 'EADDRINUSE') {
 			process.stderr.write(`chorus-tui: ${describePortInUse(error.endpoint)}\n`);
 			return 1;
@@ -33,18 +41,31 @@ export async function runHeadless(config: Config): Promise<number> {
 		throw error;
 	}
 
-	await new Promise<void>((resolve) => {
-		const stop = () => {
-			process.off('SIGINT', stop);
-			process.off('SIGTERM', stop);
-			resolve();
-		};
+	// A demo peer of another session obeys its parent's control channel and stops when it goes.
+	const control = controlRequested() ? attachParentControl(session.node, requestStop) : undefined;
+	const scenario = config.scenario === undefined
+		? undefined
+		: playScenario(session, config.scenario, {
+			record(event) {
+				session.record(event);
+			},
+			onEnd: requestStop,
+			startWhen: session.demoPeersReady(),
+		});
+	const stop = () => {
+		requestStop();
+	};
 
-		process.on('SIGINT', stop);
-		process.on('SIGTERM', stop);
-	});
+	process.on('SIGINT', stop);
+	process.on('SIGTERM', stop);
+	await stopRequested;
+	process.off('SIGINT', stop);
+	process.off('SIGTERM', stop);
+	scenario?.stop();
+	control?.detach();
+	await session.stop();
+	// After the node, so that its last event (node-stopped) is still written.
 	reporter.stop();
-	await node.stop();
 	return 0;
 }
 

@@ -7,10 +7,13 @@ listen to events.
 */
 
 import {performance} from 'node:perf_hooks';
+import {ALL_PEERS, type FaultsInForce, type FaultTarget, type InboundFault, type OutboundFault} from '../controller.js';
+import {FaultPlan, type FaultChange} from './faults.js';
 import * as kuramoto from './kuramoto.js';
 import {LamportClock} from './lamport.js';
 import {PeerTable, type PeerRecord, type PeerState} from './peer-table.js';
 import {seededUniform, type Uniform} from './random.js';
+import {exposureWarning, NodeSecurity, type SecurityOptions} from './security.js';
 import {Transport, type ReceivedFrames, type TransportEvent, type TransportOptions} from './transport.js';
 import * as wire from './wire.js';
 import type {RejectReason, WireMessage} from './wire.js';
@@ -31,8 +34,15 @@ export type NodeOptions = {
 	legacyAdmission: boolean;
 	/** Randomness for the noise term; seed it to reproduce a run. */
 	random?: Uniform;
-	/** Extra transport settings (CURVE keys, limits). */
+	/**
+	Seed of the fault plan's own random stream (drop, duplicate and jitter draws). When absent, the
+	seed is drawn once from `random`, so a seeded node makes the same fault decisions every run.
+	*/
+	faultSeed?: number;
+	/** Extra transport settings (limits: maxMessageBytes, highWaterMark). */
 	transport?: Partial<TransportOptions>;
+	/** CURVE with an allow list, and the per-peer rate limit. */
+	security?: SecurityOptions;
 };
 
 export type NodeEventKind =
@@ -50,7 +60,20 @@ export type NodeEventKind =
 	| 'handshake-failed'
 	| 'fault-set'
 	| 'fault-cleared'
-	| 'warning';
+	| 'warning'
+	/** A subscriber refused at our publisher (CURVE): its address, the reason, its key when it sent one. */
+	| 'auth-refused'
+	// Emitted by a mesh session (source/session.ts), not by the node itself:
+	| 'peer-killed'
+	| 'peer-paused'
+	| 'peer-resumed'
+	| 'peer-revived'
+	| 'demo-exited'
+	// Emitted by the scenario player (source/scenario.ts):
+	| 'scenario-started'
+	| 'scenario-step'
+	| 'scenario-done'
+	| 'scenario-end';
 
 export type NodeEvent = {
 	/** Milliseconds since the node started. */
@@ -73,12 +96,30 @@ export type PeerSnapshot = {
 	phaseDiff: number;
 	incarnation: number;
 	endpoint?: string;
+	/** The inbound fault in force for this peer (its own entry combined with the all-peers one), when any. */
+	faults?: InboundFault;
 };
 
 export type NodeStats = {
 	received: number;
 	admitted: number;
 	rejected: Partial<Record<RejectReason, number>>;
+	/**
+	Messages an inbound fault dropped (drop, blackhole, too many held, or held past the TTL).
+	With nothing held, received = admitted + Σ rejected + faultDropped; a duplicate copy counts as
+	received. Always present in a node's snapshot; optional so that older snapshots still type-check.
+	*/
+	faultDropped?: number;
+	/** Extra copies an inbound duplicate fault delivered (each also counted in `received`). */
+	faultDuplicated?: number;
+	/** Inbound messages held by a delay fault right now (received, not yet admitted or rejected). */
+	faultHeld?: number;
+	/** Frames of ours an outbound fault dropped. */
+	outboundFaultDropped?: number;
+	/** Frames of ours an outbound delay fault holds right now. */
+	outboundFaultHeld?: number;
+	/** Subscribers refused at our publisher (CURVE: a key not on the allow list, no key, a bad handshake). */
+	authRefused?: number;
 	ticks: number;
 	/** Tick lateness over the recent ticks: how far behind schedule the loop ran. */
 	tickLateMs: {p50: number; p99: number; max: number};
@@ -98,12 +139,21 @@ export type NodeSnapshot = {
 	};
 	peers: PeerSnapshot[];
 	stats: NodeStats;
+	/** The faults in force on this node. */
+	faults: FaultsInForce;
 };
 
 type Listener = (event: NodeEvent) => void;
 
-/** How many messages one drain pass may take before yielding to timers and I/O. */
-const DRAIN_BUDGET = 2048;
+/** An inbound message a delay fault holds, with the time it came off the socket. */
+type HeldMessage = {message: WireMessage; receivedAtMs: number};
+
+/**
+How many messages one drain pass may take before yielding to timers and I/O. A pass runs without a
+break, so this bounds how late a tick can be under a flood: 512 messages take about 5–10 ms here
+(2048 made ticks 80 ms late at p50 under a 64-peer flood), and a yield costs far less than that.
+*/
+const DRAIN_BUDGET = 512;
 /** A step after a long stall (SIGSTOP, a debugger) is capped so Euler stays stable. */
 const MAX_STEP_S = 0.5;
 const LATENESS_WINDOW = 128;
@@ -119,6 +169,11 @@ export class ChorusNode {
 	readonly #listeners = new Set<Listener>();
 	readonly #rejected: Partial<Record<RejectReason, number>> = {};
 	readonly #lateness: number[] = [];
+	readonly #security: NodeSecurity;
+	readonly #faults: FaultPlan<HeldMessage, string>;
+	#faultDropped = 0;
+	#faultDuplicated = 0;
+	#outboundFaultDropped = 0;
 	#phaseRad: number;
 	#received = 0;
 	#admitted = 0;
@@ -138,6 +193,8 @@ export class ChorusNode {
 		this.incarnation = Date.now();
 		this.#random = options.random ?? Math.random;
 		this.#phaseRad = options.initialPhaseRad ?? kuramoto.wrapPhase((this.#random() * 2 - 1) * Math.PI);
+		// Its own stream, so that fault draws (one per message) never shift the noise draws (one per tick).
+		this.#faults = new FaultPlan(seededUniform(options.faultSeed ?? Math.floor(this.#random() * 2 ** 32)));
 		this.#table = new PeerTable({
 			ttlMs: options.ttlMs,
 			evictionGraceMs: options.evictionGraceMs,
@@ -145,9 +202,13 @@ export class ChorusNode {
 			maxLamportJump: options.maxLamportJump,
 			legacyAdmission: options.legacyAdmission,
 		});
+		this.#security = new NodeSecurity(options.id, options.security ?? {}, (event) => {
+			this.#emit(event);
+		});
 		this.#transport = new Transport({
 			bindEndpoint: options.bindEndpoint,
 			...options.transport,
+			...this.#security.transportOptions(),
 			onEvent: (event) => {
 				this.#onTransportEvent(event);
 			},
@@ -170,9 +231,16 @@ export class ChorusNode {
 
 	/** Bind, connect to the peers and start ticking. Rejects with a BindError when the port is taken. */
 	async start(): Promise<void> {
-		await this.#transport.start();
+		await this.#security.start();
+		try {
+			await this.#transport.start();
+		} catch (error) {
+			await this.#security.stop();
+			throw error;
+		}
+
 		for (const endpoint of this.#options.peerEndpoints) {
-			this.#transport.addPeer(endpoint);
+			this.addPeer(endpoint);
 		}
 
 		this.#running = true;
@@ -180,6 +248,11 @@ export class ChorusNode {
 		this.#lastTickMs = this.#startedAtMs;
 		this.#nextDueMs = this.#startedAtMs;
 		this.#emit({kind: 'node-started', endpoint: this.endpoint, incarnation: this.incarnation});
+		const warning = exposureWarning(this.endpoint, this.#security.curveEnabled);
+		if (warning !== undefined) {
+			this.#emit({kind: 'warning', reason: 'exposed-without-curve', message: warning});
+		}
+
 		this.#scheduleTick();
 	}
 
@@ -192,16 +265,50 @@ export class ChorusNode {
 		this.#running = false;
 		clearTimeout(this.#timer);
 		this.#timer = undefined;
+		this.#faults.discardHeld();
 		await this.#transport.close();
+		await this.#security.stop();
 		this.#emit({kind: 'node-stopped'});
 	}
 
 	addPeer(endpoint: string): void {
+		if (!this.#security.canSubscribe(endpoint)) {
+			this.#emit({kind: 'warning', reason: 'no-key-for-peer', endpoint, message: `not subscribing to ${endpoint}: CURVE is on and the allow file gives no key for it`});
+			return;
+		}
+
 		this.#transport.addPeer(endpoint);
 	}
 
 	removePeer(endpoint: string): void {
 		this.#transport.removePeer(endpoint);
+	}
+
+	/**
+	Set some fields of the inbound fault on one peer (by id) or on every peer (`'all'`); fields left
+	out keep their value, and a fault patched back to all zero is removed. A peer's own fault and the
+	all-peers fault combine (see `combineInbound`). Throws a FaultError (one line) for a bad value or
+	target. Emits `fault-set`, or `fault-cleared` when nothing is left in force on that target.
+	*/
+	setInboundFault(target: FaultTarget, patch: Partial<InboundFault>): void {
+		this.#emitFaultChange(this.#faults.setInbound(target, patch));
+	}
+
+	/** Set some fields of the fault on what this node publishes; as `setInboundFault`, with target `'outbound'`. */
+	setOutboundFault(patch: Partial<OutboundFault>): void {
+		this.#emitFaultChange(this.#faults.setOutbound(patch));
+	}
+
+	/** Remove every fault, emitting one `fault-cleared` per entry that was in force. Held messages still arrive when due. */
+	clearFaults(): void {
+		for (const change of this.#faults.clear()) {
+			this.#emitFaultChange(change);
+		}
+	}
+
+	/** The faults in force (a copy). */
+	faults(): FaultsInForce {
+		return this.#faults.inForce();
 	}
 
 	snapshot(): NodeSnapshot {
@@ -233,9 +340,16 @@ export class ChorusNode {
 				received: this.#received,
 				admitted: this.#admitted,
 				rejected: {...this.#rejected},
+				authRefused: this.#security.authRefused,
+				faultDropped: this.#faultDropped,
+				faultDuplicated: this.#faultDuplicated,
+				faultHeld: this.#faults.heldInbound,
+				outboundFaultDropped: this.#outboundFaultDropped,
+				outboundFaultHeld: this.#faults.heldOutbound,
 				ticks: this.#ticks,
 				tickLateMs: latenessSummary(this.#lateness),
 			},
+			faults: this.#faults.inForce(),
 		};
 	}
 
@@ -251,6 +365,11 @@ export class ChorusNode {
 		};
 		if (peer.endpoint !== undefined) {
 			snapshot.endpoint = peer.endpoint;
+		}
+
+		const faults = this.#faults.inboundFor(peer.id);
+		if (faults !== undefined) {
+			snapshot.faults = faults;
 		}
 
 		return snapshot;
@@ -289,21 +408,24 @@ export class ChorusNode {
 			}
 
 			const nowMs = performance.now();
+			if (this.#faults.heldInbound > 0) {
+				this.#admitHeldMessages(nowMs);
+			}
+
 			this.#sweep(nowMs);
 			this.#step(nowMs);
 			this.#clock.tick();
 			this.#ticks++;
-			await this.#transport.publish(
-				wire.encode({
-					nodeId: this.id,
-					phaseRad: this.#phaseRad,
-					lamportTime: this.#clock.time,
-					incarnation: this.incarnation,
-					omegaRadPerS: this.#options.omegaRadPerS,
-					hz: this.#options.hz,
-					endpoint: this.endpoint,
-				}),
-			);
+			const frame = wire.encode({
+				nodeId: this.id,
+				phaseRad: this.#phaseRad,
+				lamportTime: this.#clock.time,
+				incarnation: this.incarnation,
+				omegaRadPerS: this.#options.omegaRadPerS,
+				hz: this.#options.hz,
+				endpoint: this.endpoint,
+			});
+			await (this.#faults.outboundEngaged ? this.#publishThroughFaults(frame, nowMs) : this.#transport.publish(frame));
 			if (more) {
 				this.#schedulePump();
 			}
@@ -330,22 +452,38 @@ export class ChorusNode {
 			}
 
 			const more = await this.#transport.drain(DRAIN_BUDGET, this.#onFrames);
+			if (this.#faults.heldInbound > 0) {
+				this.#admitHeldMessages(performance.now());
+			}
+
 			if (more) {
 				this.#schedulePump();
 			}
 		});
 	}
 
-	readonly #onFrames = ({frames}: ReceivedFrames): void => {
+	readonly #onFrames = ({frames, endpoint}: ReceivedFrames): void => {
 		this.#received++;
 		if (frames.length !== 1) {
 			this.#reject('multipart');
 			return;
 		}
 
-		const decoded = wire.decode(frames[0]!, this.id);
+		const decoded = wire.decode(frames[0]!, this.id, this.#options.transport?.maxMessageBytes);
 		if (!decoded.ok) {
 			this.#reject(decoded.reason);
+			return;
+		}
+
+		// Who may send what through this connection (the allow file's id binding), and how often.
+		const refused = this.#security.screen(decoded.message, endpoint, performance.now());
+		if (refused !== undefined) {
+			this.#reject(refused);
+			return;
+		}
+
+		if (this.#faults.inboundActive) {
+			this.#admitThroughFaults(decoded.message, performance.now());
 			return;
 		}
 
@@ -384,6 +522,76 @@ export class ChorusNode {
 			case 'updated': {
 				break;
 			}
+		}
+	}
+
+	/** An inbound message while a fault is in force: dropped, held, delivered, or delivered twice. */
+	#admitThroughFaults(message: WireMessage, nowMs: number): void {
+		const decision = this.#faults.inbound(message.nodeId, {message, receivedAtMs: nowMs}, nowMs);
+		if (decision.dropped) {
+			this.#faultDropped++;
+			return;
+		}
+
+		// A duplicate copy is an extra message received, as a duplicated packet would be.
+		const extraCopies = decision.now + decision.held - 1;
+		this.#faultDuplicated += extraCopies;
+		this.#received += extraCopies;
+		for (let copy = 0; copy < decision.now; copy++) {
+			this.#admit(message, nowMs);
+		}
+	}
+
+	/**
+	Admit the held messages now due, stamped with the time they came off the socket: the delay then
+	shows as the peer's age and its phase as old as it is. One that waited past the TTL carries
+	information the TTL says to ignore, so it is dropped rather than reviving an evicted peer.
+	*/
+	#admitHeldMessages(nowMs: number): void {
+		for (const {message, receivedAtMs} of this.#faults.releaseInbound(nowMs)) {
+			if (nowMs - receivedAtMs > this.#options.ttlMs) {
+				this.#faultDropped++;
+				continue;
+			}
+
+			this.#admit(message, receivedAtMs);
+		}
+	}
+
+	/** Publish through the outbound fault: first the held frames now due, then this one, dropped, held or sent. */
+	async #publishThroughFaults(frame: string, nowMs: number): Promise<void> {
+		for (const held of this.#faults.releaseOutbound(nowMs)) {
+			// eslint-disable-next-line no-await-in-loop -- one send at a time keeps them in release order.
+			await this.#transport.publish(held);
+		}
+
+		switch (this.#faults.outbound(frame, nowMs)) {
+			case 'send': {
+				await this.#transport.publish(frame);
+				break;
+			}
+
+			case 'dropped':
+			case 'overflow': {
+				this.#outboundFaultDropped++;
+				break;
+			}
+
+			case 'held': {
+				break;
+			}
+		}
+	}
+
+	#emitFaultChange(change: FaultChange): void {
+		const where =
+			change.direction === 'inbound'
+				? {target: change.target, direction: change.direction, ...(change.target === ALL_PEERS ? {} : {peer: change.target})}
+				: {target: 'outbound', direction: change.direction};
+		if (change.fault === undefined) {
+			this.#emit({kind: 'fault-cleared', ...where});
+		} else {
+			this.#emit({kind: 'fault-set', ...where, fault: change.fault});
 		}
 	}
 
@@ -437,7 +645,12 @@ export class ChorusNode {
 	}
 
 	#onTransportEvent(event: TransportEvent): void {
-		if (event.kind === 'connection-dropped') {
+		if (event.kind === 'client-handshake-failed') {
+			this.#security.clientHandshakeFailed(event.reason, event.code);
+			return;
+		}
+
+		if (event.kind === 'connection-dropped' && event.afterHandshakeFailure !== true) {
 			// libzmq drops a connection that carried a frame over maxMessageSize; that frame was
 			// received and refused, so it is counted like any other refused frame.
 			this.#received++;

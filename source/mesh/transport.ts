@@ -13,8 +13,16 @@ export type TransportEvent =
 	| {kind: 'peer-connected'; endpoint: string}
 	| {kind: 'peer-disconnected'; endpoint: string}
 	/** libzmq dropped the connection for a protocol error (an oversized frame) and will not retry. */
-	| {kind: 'connection-dropped'; endpoint: string; retryInMs: number}
-	| {kind: 'handshake-failed'; endpoint: string; reason: string};
+	| {
+			kind: 'connection-dropped';
+			endpoint: string;
+			retryInMs: number;
+			/** The drop followed a failed handshake (CURVE refused us), not an oversized frame. */
+			afterHandshakeFailure?: boolean;
+	  }
+	| {kind: 'handshake-failed'; endpoint: string; reason: string}
+	/** A subscriber's handshake with our publisher failed (with CURVE: no key, or not our key). */
+	| {kind: 'client-handshake-failed'; reason: string; code?: string};
 
 export type TransportOptions = {
 	bindEndpoint: string;
@@ -46,22 +54,30 @@ const TERMINAL_DROP_WINDOW_MS = 300;
 const RECONNECT_BACKOFF_START_MS = 100;
 const RECONNECT_BACKOFF_MAX_MS = 5000;
 const BACKOFF_RESET_AFTER_MS = 10_000;
+/**
+ZMTP heartbeats on each subscriber. TCP alone never notices a path that went dark: after a
+partition or a burst of loss the publisher's retransmissions back off exponentially (0.2, 0.4, 0.8 …
+12.8 s), so a healed link stayed silent for seconds and a lossy one went silent past the TTL
+(measured in test/network/). A subscriber that hears nothing, not even a PONG, for
+HEARTBEAT_TIMEOUT_MS drops the connection and dials a fresh one, every CONNECT_TIMEOUT_MS while
+the path is still down; libzmq's I/O thread answers PINGs, so a busy event loop does not trip it.
+*/
+const HEARTBEAT_INTERVAL_MS = 500;
+const HEARTBEAT_TIMEOUT_MS = 1500;
+const CONNECT_TIMEOUT_MS = 1000;
 
 class PeerLink {
-	socket: zmq.Subscriber;
+	socket!: zmq.Subscriber;
 	connected = false;
 	backoffMs = RECONNECT_BACKOFF_START_MS;
 	lastDropMs = 0;
 	dropTimer: NodeJS.Timeout | undefined;
 	reopenTimer: NodeJS.Timeout | undefined;
 	draining = false;
+	/** The last handshake on this socket failed: a drop that follows is a refusal, not a bad frame. */
+	handshakeFailed = false;
 
-	constructor(
-		readonly endpoint: string,
-		socket: zmq.Subscriber,
-	) {
-		this.socket = socket;
-	}
+	constructor(readonly endpoint: string) {}
 }
 
 export class Transport {
@@ -70,6 +86,8 @@ export class Transport {
 	#publisher: zmq.Publisher | undefined;
 	#boundEndpoint = '';
 	#sending = false;
+	/** Where the next drain pass starts: the first link the last pass did not reach. */
+	#drainFrom = 0;
 	#closed = false;
 
 	constructor(options: TransportOptions) {
@@ -92,8 +110,12 @@ export class Transport {
 		const publisher = new zmq.Publisher({
 			linger: 0,
 			sendHighWaterMark: this.#options.highWaterMark ?? 1000,
+			// A PUB socket never blocks (it drops at the high-water mark), so send() need not ask
+			// libzmq for the socket's events first: one syscall less per publish.
+			sendTimeout: 0,
 			...this.#options.publisherOptions,
 		});
+		void this.#watchPublisher(publisher.events);
 		try {
 			await publisher.bind(this.#options.bindEndpoint);
 		} catch (error) {
@@ -110,9 +132,9 @@ export class Transport {
 			return;
 		}
 
-		const link = new PeerLink(endpoint, this.#openSubscriber(endpoint));
+		const link = new PeerLink(endpoint);
 		this.#links.set(endpoint, link);
-		this.#watch(link);
+		this.#openSubscriber(link);
 	}
 
 	removePeer(endpoint: string): void {
@@ -150,9 +172,20 @@ export class Transport {
 	Returns true when messages remain, so the caller can come back after yielding to the event loop.
 	*/
 	async drain(budget: number, onFrames: (received: ReceivedFrames) => void): Promise<boolean> {
+		const links = [...this.#links.values()];
+		if (links.length === 0) {
+			return false;
+		}
+
+		// Share the budget out, so that one peer flooding us cannot starve the others, and start each
+		// pass where the last one stopped, so that what a pass leaves over goes round.
+		const quota = Math.max(1, Math.ceil(budget / links.length));
+		const start = this.#drainFrom % links.length;
 		let remaining = budget;
 		let more = false;
-		for (const link of this.#links.values()) {
+		let visited = 0;
+		for (; visited < links.length && remaining > 0; visited++) {
+			const link = links[(start + visited) % links.length]!;
 			if (link.draining) {
 				continue;
 			}
@@ -160,14 +193,19 @@ export class Transport {
 			link.draining = true;
 			const {socket} = link;
 			try {
-				while (remaining > 0 && !socket.closed && socket.readable) {
+				let taken = 0;
+				while (taken < quota && remaining > 0 && !socket.closed && socket.readable) {
 					// eslint-disable-next-line no-await-in-loop -- a readable socket answers at once.
 					const frames = await socket.receive();
+					taken++;
 					remaining--;
 					onFrames({frames, endpoint: link.endpoint});
 				}
 
-				if (!socket.closed && socket.readable) {
+				// A link that used up its share probably has more waiting (the loop asked the others);
+				// saying so without asking saves a syscall per link, at the price of a pass that may
+				// find nothing.
+				if (taken === quota || remaining === 0) {
 					more = true;
 				}
 			} catch {
@@ -177,8 +215,10 @@ export class Transport {
 			}
 		}
 
-		return more;
+		this.#drainFrom = (start + visited) % links.length;
+		return more || visited < links.length;
 	}
+
 
 	async close(): Promise<void> {
 		this.#closed = true;
@@ -190,23 +230,32 @@ export class Transport {
 		this.#publisher = undefined;
 	}
 
-	#openSubscriber(endpoint: string): zmq.Subscriber {
+	/** Open (or reopen) the link's subscriber; its events are watched before it connects. */
+	#openSubscriber(link: PeerLink): void {
 		const socket = new zmq.Subscriber({
 			linger: 0,
 			maxMessageSize: this.#options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
 			receiveHighWaterMark: this.#options.highWaterMark ?? 1000,
 			reconnectInterval: 100,
-			...this.#options.subscriberOptions?.(endpoint),
+			// drain() asks `readable` before every receive(), so receive() reads at once instead of
+			// asking libzmq for the socket's events a second time: one syscall less per message.
+			receiveTimeout: 0,
+			heartbeatInterval: HEARTBEAT_INTERVAL_MS,
+			heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
+			connectTimeout: CONNECT_TIMEOUT_MS,
+			...this.#options.subscriberOptions?.(link.endpoint),
 		});
+		link.socket = socket;
+		// The event observer must exist before connect(), or a fast handshake goes unseen.
+		void this.#watch(link, socket.events);
 		socket.subscribe();
-		socket.connect(endpoint);
-		return socket;
+		socket.connect(link.endpoint);
 	}
 
-	async #watch(link: PeerLink): Promise<void> {
-		const {socket} = link;
+	async #watch(link: PeerLink, events: zmq.Observer): Promise<void> {
+		const socket = link.socket;
 		try {
-			for await (const event of socket.events) {
+			for await (const event of events) {
 				if (this.#links.get(link.endpoint) !== link || link.socket !== socket) {
 					return;
 				}
@@ -222,6 +271,7 @@ export class Transport {
 		switch (event.type) {
 			case 'handshake': {
 				link.connected = true;
+				link.handshakeFailed = false;
 				this.#emit({kind: 'peer-connected', endpoint: link.endpoint});
 				break;
 			}
@@ -249,6 +299,7 @@ export class Transport {
 			case 'handshake:error:auth':
 			case 'handshake:error:protocol':
 			case 'handshake:error:other': {
+				link.handshakeFailed = true;
 				this.#emit({kind: 'handshake-failed', endpoint: link.endpoint, reason: event.type});
 				break;
 			}
@@ -256,6 +307,20 @@ export class Transport {
 			default: {
 				break;
 			}
+		}
+	}
+
+	/** Report subscribers that failed to handshake with our publisher; ZAP refusals are reported by ZAP. */
+	async #watchPublisher(events: zmq.Observer): Promise<void> {
+		try {
+			for await (const event of events) {
+				if (event.type === 'handshake:error:protocol' || event.type === 'handshake:error:other') {
+					const code = (event.error as {code?: string} | undefined)?.code;
+					this.#emit({kind: 'client-handshake-failed', reason: event.type, ...(code === undefined ? {} : {code})});
+				}
+			}
+		} catch {
+			// The event stream ends with an error when the socket closes.
 		}
 	}
 
@@ -275,7 +340,12 @@ export class Transport {
 		link.lastDropMs = nowMs;
 		const retryInMs = link.backoffMs;
 		link.backoffMs = Math.min(link.backoffMs * 2, RECONNECT_BACKOFF_MAX_MS);
-		this.#emit({kind: 'connection-dropped', endpoint: link.endpoint, retryInMs});
+		this.#emit({
+			kind: 'connection-dropped',
+			endpoint: link.endpoint,
+			retryInMs,
+			...(link.handshakeFailed ? {afterHandshakeFailure: true} : {}),
+		});
 		clearTimeout(link.reopenTimer);
 		link.reopenTimer = setTimeout(() => {
 			if (this.#closed || this.#links.get(link.endpoint) !== link) {
@@ -283,8 +353,7 @@ export class Transport {
 			}
 
 			link.socket.close();
-			link.socket = this.#openSubscriber(link.endpoint);
-			this.#watch(link);
+			this.#openSubscriber(link);
 		}, retryInMs);
 	}
 

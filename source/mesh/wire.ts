@@ -9,11 +9,20 @@ Decoding never throws: every frame comes back either as a message or as a counte
 export const MAX_MESSAGE_BYTES = 64 * 1024;
 export const PROTOCOL_VERSION = 1;
 export const MAX_NODE_ID_LENGTH = 64;
+/**
+A v1 message is one flat object; extra fields may nest a little. V8's JSON.parse takes tens of
+milliseconds on 64 KiB of `[[[[…`, so a peer could stall a node with a few such frames a second;
+a linear scan refuses them first, at a cost of microseconds.
+*/
+export const MAX_NESTING_DEPTH = 32;
+const NESTING_SCAN_FROM_BYTES = 1024;
 
 /** Every reason a frame can be refused, in the order a frame meets the checks. */
 export const REJECT_REASONS = [
 	'oversize',
 	'multipart',
+	/** Arrays or objects nested deeper than MAX_NESTING_DEPTH: refused before parsing, which they make slow. */
+	'too-deep',
 	'malformed-json',
 	'not-object',
 	'missing-field',
@@ -23,6 +32,10 @@ export const REJECT_REASONS = [
 	'stale',
 	'lamport-jump',
 	'peer-limit',
+	/** More than the per-peer rate allows (ten times the rate it announces, or 100/s). */
+	'rate-limit',
+	/** A node id that the allow file binds to another key than the connection's. */
+	'id-mismatch',
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -81,11 +94,17 @@ function isCount(value: unknown): value is number {
 Decode one frame.
 
 `ownId` lets the decoder refuse our own messages echoed back (a node listed as its own peer).
+`maxBytes` is the node's `--max-message-bytes`, which the socket enforces first.
 */
-export function decode(frame: Uint8Array | string, ownId?: string): DecodeResult {
+export function decode(frame: Uint8Array | string, ownId?: string, maxBytes = MAX_MESSAGE_BYTES): DecodeResult {
 	const byteLength = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
-	if (byteLength > MAX_MESSAGE_BYTES) {
+	if (byteLength > maxBytes) {
 		return reject('oversize');
+	}
+
+	// A frame can nest no deeper than it is long, and parsing a short one is fast however it nests.
+	if (byteLength > NESTING_SCAN_FROM_BYTES && exceedsNestingDepth(frame, MAX_NESTING_DEPTH)) {
+		return reject('too-deep');
 	}
 
 	let parsed: unknown;
@@ -139,6 +158,41 @@ export function decode(frame: Uint8Array | string, ownId?: string): DecodeResult
 	return {ok: true, message};
 }
 
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** Whether JSON text opens more than `maxDepth` arrays or objects at once (strings skipped). */
+export function exceedsNestingDepth(frame: Uint8Array | string, maxDepth: number): boolean {
+	const bytes = typeof frame === 'string' ? Buffer.from(frame) : frame;
+	const {length} = bytes;
+	let depth = 0;
+	let inString = false;
+	for (let index = 0; index < length; index++) {
+		const code = bytes[index]!;
+		if (inString) {
+			if (code === BACKSLASH) {
+				index++;
+			} else if (code === QUOTE) {
+				inString = false;
+			}
+		} else if (code === QUOTE) {
+			inString = true;
+		} else if (code === OPEN_BRACKET || code === OPEN_BRACE) {
+			if (++depth > maxDepth) {
+				return true;
+			}
+		} else if (code === CLOSE_BRACKET || code === CLOSE_BRACE) {
+			depth--;
+		}
+	}
+
+	return false;
+}
+
 function finiteOrReason(value: unknown): RejectReason | undefined {
 	if (typeof value !== 'number') {
 		return 'bad-type';
@@ -163,21 +217,33 @@ function decodeOptionalFields(fields: Record<string, unknown>, message: WireMess
 		message.incarnation = incarnation;
 	}
 
-	for (const [value, assign] of [
-		[omega, (x: number) => (message.omegaRadPerS = x)],
-		[latencyMs, (x: number) => (message.latencyMs = x)],
-		[tokenHz, (x: number) => (message.tokenHz = x)],
-	] as const) {
-		if (value === undefined || value === null) {
-			continue;
-		}
-
-		const reason = finiteOrReason(value);
+	// Written out rather than looped over a table: this runs for every message, and a table of
+	// closures would be allocated anew each time.
+	if (omega !== undefined && omega !== null) {
+		const reason = finiteOrReason(omega);
 		if (reason) {
 			return reason;
 		}
 
-		assign(value as number);
+		message.omegaRadPerS = omega as number;
+	}
+
+	if (latencyMs !== undefined && latencyMs !== null) {
+		const reason = finiteOrReason(latencyMs);
+		if (reason) {
+			return reason;
+		}
+
+		message.latencyMs = latencyMs as number;
+	}
+
+	if (tokenHz !== undefined && tokenHz !== null) {
+		const reason = finiteOrReason(tokenHz);
+		if (reason) {
+			return reason;
+		}
+
+		message.tokenHz = tokenHz as number;
 	}
 
 	if (hz !== undefined && hz !== null) {

@@ -11,21 +11,25 @@ export default class SummaryReporter implements Reporter {
 		let failed = 0;
 		let skipped = 0;
 		for (const module of testModules) {
+			let failedHere = 0;
 			for (const test of module.children.allTests()) {
 				const {state} = test.result();
 				if (state === 'passed') {
 					passed++;
 				} else if (state === 'failed') {
-					failed++;
+					failedHere++;
 				} else {
 					skipped++;
 				}
 			}
 
-			// A file that failed to load has no tests to count; it is still a failure.
-			if (module.state() === 'failed' && [...module.children.allTests()].length === 0) {
-				failed++;
+			// A file that failed outside its tests (an import, a beforeAll) leaves its tests skipped or
+			// absent; it is still a failure, and counted as one.
+			if (module.state() === 'failed' && failedHere === 0) {
+				failedHere = 1;
 			}
+
+			failed += failedHere;
 		}
 
 		failed += unhandledErrors.length;

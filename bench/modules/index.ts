@@ -1,0 +1,13 @@
+/**
+Every benchmark module, in the order the runner runs them. A new figure set (the UI cost, item 4)
+is one more module file and one more line here.
+*/
+
+import type {BenchModule} from '../lib/module.js';
+import {cost} from './cost.js';
+import {ingest} from './ingest.js';
+import {resilience} from './resilience.js';
+import {scale} from './scale.js';
+import {startup} from './startup.js';
+
+export const MODULES: readonly BenchModule[] = [ingest, cost, scale, startup, resilience];

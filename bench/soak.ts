@@ -1,0 +1,630 @@
+/**
+The soak: a 20-node mesh under churn for N minutes, watched for leaks.
+
+	npm run soak -- --minutes 30 [--nodes 20] [--sample-ms 5000] [--seed 1] [--out FILE]
+
+One node runs in this process (the sentinel: its heap and handles are measurable from inside); the
+others are `chorus-tui --headless` child processes. A hostile publisher that every node subscribes
+to sends garbage, floods, oversized frames (each costs every subscriber its connection, which the
+node must restore) and valid messages under ever new ids (each fills a peer-table slot until its
+TTL ends). At random, children are killed (SIGKILL) and restarted with the same id, paused
+(SIGSTOP, sometimes past their TTL) and resumed, and the sentinel gets inbound faults.
+
+It samples the sentinel's RSS, heap, active handles, open descriptors and peer-table size, and the
+RSS, descriptors and peer-table size of the children that are never killed, and fails when a series
+grows without bound: the mean of the last third of the run (after a warm-up) is compared with the
+mean of the first third, with a tolerance, and no peer table may ever exceed --max-peers.
+
+Compiled with tsconfig.soak.json to dist-bench/ (children run dist/cli.js, so build first; the npm
+script does both). test/security/soak.test.ts runs a one-minute version.
+*/
+
+import {spawn, type ChildProcess} from 'node:child_process';
+import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import process from 'node:process';
+import {createInterface} from 'node:readline';
+import {fileURLToPath, pathToFileURL} from 'node:url';
+import * as zmq from 'zeromq';
+import {DEFAULTS} from '../source/config.js';
+import {ChorusNode} from '../source/mesh/node.js';
+import {seededUniform, type Uniform} from '../source/mesh/random.js';
+
+const REPO_ROOT = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
+const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli.js');
+
+export type SoakOptions = {
+	minutes: number;
+	/** Nodes in the mesh, the sentinel included. @default 20 */
+	nodes: number;
+	/** @default 5000 for long runs, 1000 for runs of two minutes or less */
+	sampleMs: number;
+	seed: number;
+	/** A peer table bound small enough that the hostile publisher's new ids reach it. @default 64 */
+	maxPeers: number;
+	/** Short, so that pauses and kills evict peers often. @default 2 */
+	ttlS: number;
+	/** Children never killed (only paused), whose RSS and descriptors are watched. @default 3 */
+	steadyChildren: number;
+	log: (line: string) => void;
+};
+
+export type Sample = {
+	atS: number;
+	/** `externalMb`: Buffers and other memory outside the JS heap (ZeroMQ frames), to tell it apart from RSS. */
+	sentinel: {rssMb: number; heapMb: number; externalMb: number; handles: number; fds: number; peers: number; ticks: number};
+	/** Of the steady children: the largest RSS, descriptors and peer table among them. */
+	steady: {rssMb: number; fds: number; peers: number};
+	/** The largest peer table any node reported in this sample. */
+	maxPeersSeen: number;
+	childrenAlive: number;
+};
+
+export type SeriesVerdict = {
+	name: string;
+	first: number;
+	last: number;
+	limit: number;
+	peak: number;
+	ok: boolean;
+};
+
+export type SoakResult = {
+	ok: boolean;
+	minutes: number;
+	nodes: number;
+	samples: Sample[];
+	verdicts: SeriesVerdict[];
+	failures: string[];
+	actions: Record<string, number>;
+	summary: {
+		rssStartMb: number;
+		rssEndMb: number;
+		rssPeakMb: number;
+		heapStartMb: number;
+		heapEndMb: number;
+		handlesStart: number;
+		handlesEnd: number;
+		handlesPeak: number;
+		fdsPeak: number;
+		peerTablePeak: number;
+		sentinelTicks: number;
+		sentinelReceived: number;
+		sentinelRejected: Record<string, number>;
+	};
+};
+
+const DEFAULT_OPTIONS: SoakOptions = {
+	minutes: 1,
+	nodes: 20,
+	sampleMs: 5000,
+	seed: 1,
+	maxPeers: 64,
+	ttlS: 2,
+	steadyChildren: 3,
+	log: (line) => process.stderr.write(`${line}\n`),
+};
+
+/** How much a series may grow from the first third to the last before it counts as a leak. */
+const TOLERANCES: Record<string, {relative: number; absolute: number}> = {
+	'sentinel RSS (MB)': {relative: 0.25, absolute: 25},
+	'sentinel heap (MB)': {relative: 0.5, absolute: 15},
+	'sentinel active handles': {relative: 0.1, absolute: 10},
+	'sentinel open fds': {relative: 0.1, absolute: 20},
+	'sentinel peer table': {relative: 0, absolute: 0},
+	'steady child RSS (MB)': {relative: 0.25, absolute: 25},
+	'steady child open fds': {relative: 0.1, absolute: 20},
+};
+
+class MeshChild {
+	process: ChildProcess | undefined;
+	lastPeers = 0;
+	state: 'running' | 'paused' | 'dead' = 'dead';
+	busy = false;
+	exits = 0;
+
+	constructor(
+		readonly id: string,
+		readonly port: number,
+		readonly args: readonly string[],
+		readonly steady: boolean,
+	) {}
+
+	get pid(): number | undefined {
+		return this.process?.pid;
+	}
+
+	start(): void {
+		const child = spawn(process.execPath, [CLI_PATH, '--headless', ...this.args], {stdio: ['ignore', 'pipe', 'pipe']});
+		this.process = child;
+		this.state = 'running';
+		// Keep the last snapshot's table size only: a long soak must not hoard its children's output.
+		createInterface({input: child.stdout!}).on('line', (text) => {
+			if (text.startsWith('{"type":"snapshot"')) {
+				try {
+					this.lastPeers = (JSON.parse(text) as {peers: unknown[]}).peers.length;
+				} catch {
+					// A line cut by SIGKILL.
+				}
+			}
+		});
+		child.stderr!.resume();
+		child.on('exit', () => {
+			this.exits++;
+			if (this.process === child) {
+				this.state = 'dead';
+			}
+		});
+	}
+
+	signal(signal: NodeJS.Signals): void {
+		if (this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null) {
+			this.process.kill(signal);
+		}
+	}
+
+	async stop(): Promise<void> {
+		const child = this.process;
+		if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
+			return;
+		}
+
+		const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+		child.kill('SIGCONT');
+		child.kill('SIGTERM');
+		const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+		await exited;
+		clearTimeout(timer);
+	}
+}
+
+export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakResult> {
+	const options: SoakOptions = {
+		...DEFAULT_OPTIONS,
+		...(partial.minutes !== undefined && partial.minutes <= 2 ? {sampleMs: 1000} : {}),
+		...partial,
+	};
+	const random = seededUniform(options.seed);
+	const durationMs = options.minutes * 60_000;
+	const ports = await freePorts(options.nodes + 1);
+	const endpointOf = (port: number) => `tcp://127.0.0.1:${port}`;
+	const hostileEndpoint = endpointOf(ports[options.nodes]!);
+	const allEndpoints = ports.slice(0, options.nodes).map(endpointOf);
+
+	const hostile = new zmq.Publisher({linger: 0, sendHighWaterMark: 10_000});
+	await hostile.bind(hostileEndpoint);
+
+	const sentinel = new ChorusNode({
+		id: 'soak-0',
+		bindEndpoint: allEndpoints[0]!,
+		peerEndpoints: [...allEndpoints.slice(1), hostileEndpoint],
+		ttlMs: options.ttlS * 1000,
+		hz: DEFAULTS.hz,
+		coupling: DEFAULTS.coupling,
+		noiseSigma: DEFAULTS.noiseSigma,
+		omegaRadPerS: DEFAULTS.omegaBaseRadPerS,
+		maxPeers: options.maxPeers,
+		maxLamportJump: DEFAULTS.maxLamportJump,
+		evictionGraceMs: Math.min(DEFAULTS.evictionGraceMs, options.ttlS * 1000),
+		legacyAdmission: false,
+		random: seededUniform(options.seed + 1),
+	});
+	await sentinel.start();
+
+	const children: MeshChild[] = [];
+	for (let index = 1; index < options.nodes; index++) {
+		const peers = [...allEndpoints.filter((_, other) => other !== index), hostileEndpoint];
+		const args = [
+			'--id', `soak-${index}`, '--bind', String(ports[index]), '--peer', peers.join(','), '--demo', '0',
+			'--ttl', String(options.ttlS), '--max-peers', String(options.maxPeers), '--report-ms', '1000',
+			'--seed', String(options.seed * 1000 + index),
+		];
+		children.push(new MeshChild(`soak-${index}`, ports[index]!, args, index <= options.steadyChildren));
+	}
+
+	for (const child of children) {
+		child.start();
+	}
+
+	const actions: Record<string, number> = {};
+	const count = (action: string) => {
+		actions[action] = (actions[action] ?? 0) + 1;
+	};
+
+	const timers = new Set<NodeJS.Timeout>();
+	const later = (ms: number, run: () => void) => {
+		const timer = setTimeout(() => {
+			timers.delete(timer);
+			run();
+		}, ms);
+		timers.add(timer);
+	};
+
+	let stopping = false;
+	const chaos = () => {
+		if (stopping) {
+			return;
+		}
+
+		act(random, children, sentinel, hostile, later, count);
+		later(400 + random() * 1600, chaos);
+	};
+
+	const samples: Sample[] = [];
+	const startedMs = Date.now();
+	const sample = () => {
+		const memory = process.memoryUsage();
+		const snapshot = sentinel.snapshot();
+		const steady = children.filter((child) => child.steady && child.pid !== undefined);
+		const living = children.filter((child) => child.state !== 'dead');
+		samples.push({
+			atS: round((Date.now() - startedMs) / 1000, 1),
+			sentinel: {
+				rssMb: round(memory.rss / 2 ** 20, 1),
+				heapMb: round(memory.heapUsed / 2 ** 20, 1),
+				externalMb: round(memory.external / 2 ** 20, 1),
+				handles: activeHandles(),
+				fds: openFds(process.pid),
+				peers: snapshot.peers.length,
+				ticks: snapshot.stats.ticks,
+			},
+			steady: {
+				rssMb: Math.max(0, ...steady.map((child) => rssMb(child.pid!))),
+				fds: Math.max(0, ...steady.map((child) => openFds(child.pid!))),
+				peers: Math.max(0, ...steady.map((child) => child.lastPeers)),
+			},
+			maxPeersSeen: Math.max(snapshot.peers.length, ...living.map((child) => child.lastPeers)),
+			childrenAlive: living.length,
+		});
+		const last = samples.at(-1)!;
+		if (samples.length % Math.max(1, Math.round(60_000 / options.sampleMs)) === 1) {
+			options.log(
+				`soak ${last.atS}s: rss ${last.sentinel.rssMb} MB, heap ${last.sentinel.heapMb} MB, external ${last.sentinel.externalMb} MB, handles ${last.sentinel.handles}, fds ${last.sentinel.fds}, table ${last.sentinel.peers}, steady child rss ${last.steady.rssMb} MB fds ${last.steady.fds}, children up ${last.childrenAlive}`,
+			);
+		}
+	};
+
+	options.log(`soak: ${options.nodes} nodes for ${options.minutes} min, sampling every ${options.sampleMs} ms`);
+	try {
+		later(2000, chaos);
+		const sampler = setInterval(sample, options.sampleMs);
+		await new Promise((resolve) => setTimeout(resolve, durationMs));
+		clearInterval(sampler);
+		sample();
+	} finally {
+		stopping = true;
+		for (const timer of timers) {
+			clearTimeout(timer);
+		}
+
+		await Promise.all(children.map(async (child) => child.stop()));
+		hostile.close();
+		await sentinel.stop();
+	}
+
+	const final = sentinel.snapshot();
+	const {verdicts, failures} = judge(samples, options);
+	const rss = samples.map((entry) => entry.sentinel.rssMb);
+	const handles = samples.map((entry) => entry.sentinel.handles);
+	const result: SoakResult = {
+		ok: failures.length === 0,
+		minutes: options.minutes,
+		nodes: options.nodes,
+		samples,
+		verdicts,
+		failures,
+		actions,
+		summary: {
+			rssStartMb: rss[0] ?? 0,
+			rssEndMb: rss.at(-1) ?? 0,
+			rssPeakMb: Math.max(...rss),
+			heapStartMb: samples[0]?.sentinel.heapMb ?? 0,
+			heapEndMb: samples.at(-1)?.sentinel.heapMb ?? 0,
+			handlesStart: handles[0] ?? 0,
+			handlesEnd: handles.at(-1) ?? 0,
+			handlesPeak: Math.max(...handles),
+			fdsPeak: Math.max(...samples.map((entry) => entry.sentinel.fds)),
+			peerTablePeak: Math.max(...samples.map((entry) => entry.maxPeersSeen)),
+			sentinelTicks: final.stats.ticks,
+			sentinelReceived: final.stats.received,
+			sentinelRejected: final.stats.rejected as Record<string, number>,
+		},
+	};
+	return result;
+}
+
+/** One random act of chaos. */
+function act(
+	random: Uniform,
+	children: MeshChild[],
+	sentinel: ChorusNode,
+	hostile: zmq.Publisher,
+	later: (ms: number, run: () => void) => void,
+	count: (action: string) => void,
+): void {
+	const roll = random();
+	const idle = children.filter((child) => !child.busy && child.state === 'running');
+	const pickFrom = <T>(items: T[]): T | undefined => items[Math.floor(random() * items.length)];
+	if (roll < 0.15) {
+		const child = pickFrom(idle.filter((candidate) => !candidate.steady));
+		if (child !== undefined) {
+			child.busy = true;
+			child.signal('SIGKILL');
+			count('kill');
+			later(500 + random() * 3000, () => {
+				child.start();
+				child.busy = false;
+				count('restart');
+			});
+		}
+	} else if (roll < 0.35) {
+		const child = pickFrom(idle);
+		if (child !== undefined) {
+			child.busy = true;
+			child.signal('SIGSTOP');
+			child.state = 'paused';
+			count('pause');
+			later(300 + random() * 4000, () => {
+				child.signal('SIGCONT');
+				if (child.state === 'paused') {
+					child.state = 'running';
+				}
+
+				child.busy = false;
+				count('resume');
+			});
+		}
+	} else if (roll < 0.55) {
+		const target = pickFrom(['all', ...sentinel.snapshot().peers.map((peer) => peer.id)]) ?? 'all';
+		sentinel.setInboundFault(target, {drop: pickFrom([0.1, 0.5, 1]) ?? 0.5, delayMs: pickFrom([0, 50, 300]) ?? 0, duplicate: random() < 0.3 ? 0.2 : 0});
+		count('fault');
+		later(500 + random() * 3000, () => {
+			sentinel.clearFaults();
+		});
+	} else {
+		void hostileBurst(random, hostile, count);
+	}
+}
+
+async function hostileBurst(random: Uniform, hostile: zmq.Publisher, count: (action: string) => void): Promise<void> {
+	const roll = random();
+	const frames: Array<string | Buffer | Buffer[]> = [];
+	if (roll < 0.15) {
+		// Over the size limit: every subscriber loses its connection and must restore it.
+		frames.push(Buffer.alloc(128 * 1024 + Math.floor(random() * 1024 * 1024), 0x7b));
+		count('oversize');
+	} else if (roll < 0.5) {
+		// New ids each time: they fill peer tables up to the bound, then leave after their TTL.
+		for (let index = 0; index < 40; index++) {
+			const id = `ghost-${Math.floor(random() * 1e9).toString(36)}`;
+			frames.push(JSON.stringify({node_id: id, phase: random() * 6, lamport_time: Math.floor(random() * 1000), incarnation: 1, hz: 10}));
+		}
+
+		count('ghosts');
+	} else {
+		for (let index = 0; index < 300; index++) {
+			const bytes = Buffer.alloc(Math.floor(random() * 200));
+			for (let at = 0; at < bytes.length; at++) {
+				bytes[at] = Math.floor(random() * 256);
+			}
+
+			frames.push(index % 10 === 0 ? [bytes, bytes] : bytes);
+		}
+
+		count('garbage');
+	}
+
+	try {
+		for (const frame of frames) {
+			// eslint-disable-next-line no-await-in-loop
+			await hostile.send(frame);
+		}
+	} catch {
+		// Closed at the end of the run.
+	}
+}
+
+function judge(samples: readonly Sample[], options: SoakOptions): {verdicts: SeriesVerdict[]; failures: string[]} {
+	const failures: string[] = [];
+	// The first fifth (at least 10 s) is warm-up: JIT, first connections, the first ghosts.
+	const warmUp = Math.max(Math.ceil(samples.length / 5), Math.ceil(10_000 / options.sampleMs));
+	const steadyState = samples.slice(warmUp);
+	const third = Math.max(1, Math.floor(steadyState.length / 3));
+	const series: Record<string, (sample: Sample) => number> = {
+		'sentinel RSS (MB)': (sample) => sample.sentinel.rssMb,
+		'sentinel heap (MB)': (sample) => sample.sentinel.heapMb,
+		'sentinel active handles': (sample) => sample.sentinel.handles,
+		'sentinel open fds': (sample) => sample.sentinel.fds,
+		'steady child RSS (MB)': (sample) => sample.steady.rssMb,
+		'steady child open fds': (sample) => sample.steady.fds,
+	};
+	const verdicts: SeriesVerdict[] = [];
+	if (steadyState.length < 3) {
+		failures.push(`too few samples (${samples.length}) to judge growth`);
+	}
+
+	for (const [name, read] of Object.entries(series)) {
+		const values = steadyState.map(read);
+		const first = mean(values.slice(0, third));
+		const last = mean(values.slice(-third));
+		const tolerance = TOLERANCES[name]!;
+		const limit = round(first * (1 + tolerance.relative) + tolerance.absolute, 1);
+		const verdict = {name, first: round(first, 1), last: round(last, 1), limit, peak: Math.max(...samples.map(read)), ok: last <= limit};
+		verdicts.push(verdict);
+		if (!verdict.ok) {
+			failures.push(`${name} grew: mean ${verdict.first} in the first third, ${verdict.last} in the last (limit ${limit})`);
+		}
+	}
+
+	const peerTablePeak = Math.max(...samples.map((sample) => sample.maxPeersSeen));
+	verdicts.push({name: 'largest peer table', first: 0, last: peerTablePeak, limit: options.maxPeers, peak: peerTablePeak, ok: peerTablePeak <= options.maxPeers});
+	if (peerTablePeak > options.maxPeers) {
+		failures.push(`a peer table reached ${peerTablePeak} entries, over --max-peers ${options.maxPeers}`);
+	}
+
+	// Generous: a 2-core machine shared with other work runs 20 nodes late, but never stalled.
+	const ticks = samples.map((sample) => sample.sentinel.ticks);
+	const expectedTicks = ((samples.at(-1)?.atS ?? 0) - (samples[0]?.atS ?? 0)) * DEFAULTS.hz;
+	const ticked = (ticks.at(-1) ?? 0) - (ticks[0] ?? 0);
+	if (ticked < expectedTicks * 0.2) {
+		failures.push(`the sentinel ticked ${ticked} times, under a fifth of the ${Math.round(expectedTicks)} due`);
+	}
+
+	const lastThird = ticks.slice(-third);
+	if ((lastThird.at(-1) ?? 0) <= (lastThird[0] ?? 0)) {
+		failures.push('the sentinel stopped ticking in the last third of the run');
+	}
+
+	return {verdicts, failures};
+}
+
+function activeHandles(): number {
+	return (process as unknown as {_getActiveHandles(): unknown[]})._getActiveHandles().length;
+}
+
+function openFds(pid: number): number {
+	try {
+		return readdirSync(`/proc/${pid}/fd`).length;
+	} catch {
+		return 0;
+	}
+}
+
+function rssMb(pid: number): number {
+	try {
+		const kb = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+		return kb === undefined ? 0 : round(Number(kb) / 1024, 1);
+	} catch {
+		return 0;
+	}
+}
+
+function mean(values: readonly number[]): number {
+	return values.length === 0 ? 0 : values.reduce((sum, value) => sum + value, 0) / values.length;
+}
+
+function round(value: number, digits: number): number {
+	const scale = 10 ** digits;
+	return Math.round(value * scale) / scale;
+}
+
+async function freePorts(count: number): Promise<number[]> {
+	const servers = await Promise.all(
+		Array.from({length: count}, async () => new Promise<net.Server>((resolve, reject) => {
+			const server = net.createServer();
+			server.on('error', reject);
+			server.listen(0, '127.0.0.1', () => resolve(server));
+		})),
+	);
+	const ports = servers.map((server) => (server.address() as net.AddressInfo).port);
+	await Promise.all(servers.map(async (server) => new Promise((resolve) => server.close(resolve))));
+	return ports;
+}
+
+function findRepoRoot(from: string): string {
+	let directory = from;
+	for (;;) {
+		try {
+			if ((JSON.parse(readFileSync(path.join(directory, 'package.json'), 'utf8')) as {name?: string}).name === 'chorus-tui') {
+				return directory;
+			}
+		} catch {
+			// Not here; go up.
+		}
+
+		const parent = path.dirname(directory);
+		if (parent === directory) {
+			throw new Error('cannot find the chorus-tui package root');
+		}
+
+		directory = parent;
+	}
+}
+
+export function formatResult(result: SoakResult): string {
+	const {summary} = result;
+	const lines = [
+		`soak ${result.ok ? 'PASSED' : 'FAILED'}: ${result.nodes} nodes, ${result.minutes} min, ${result.samples.length} samples`,
+		`actions: ${Object.entries(result.actions).map(([name, times]) => `${name} ${times}`).join(', ')}`,
+		`sentinel RSS ${summary.rssStartMb} MB at start, ${summary.rssEndMb} MB at end, peak ${summary.rssPeakMb} MB; heap ${summary.heapStartMb} -> ${summary.heapEndMb} MB`,
+		`active handles ${summary.handlesStart} at start, ${summary.handlesEnd} at end, peak ${summary.handlesPeak}; open fds peak ${summary.fdsPeak}; largest peer table ${summary.peerTablePeak}`,
+		`sentinel: ${summary.sentinelTicks} ticks, ${summary.sentinelReceived} messages received, rejected ${JSON.stringify(summary.sentinelRejected)}`,
+		...result.verdicts.map((verdict) => `  ${verdict.ok ? 'ok  ' : 'FAIL'} ${verdict.name}: first third ${verdict.first}, last third ${verdict.last}, limit ${verdict.limit}, peak ${verdict.peak}`),
+		...result.failures.map((failure) => `FAILURE: ${failure}`),
+	];
+	return lines.join('\n');
+}
+
+function parseArguments(argv: readonly string[]): {options: Partial<SoakOptions>; out: string | undefined} {
+	const options: Partial<SoakOptions> = {};
+	let out: string | undefined;
+	for (let index = 0; index < argv.length; index++) {
+		const [flag, inline] = argv[index]!.split('=', 2) as [string, string | undefined];
+		const value = inline ?? argv[++index];
+		const number = Number(value);
+		const needNumber = (min: number) => {
+			if (!Number.isFinite(number) || number < min) {
+				throw new Error(`${flag}: '${value}' is not a number of at least ${min}`);
+			}
+
+			return number;
+		};
+
+		switch (flag) {
+			case '--minutes': {
+				options.minutes = needNumber(0.25);
+				break;
+			}
+
+			case '--nodes': {
+				options.nodes = Math.round(needNumber(2));
+				break;
+			}
+
+			case '--sample-ms': {
+				options.sampleMs = Math.round(needNumber(100));
+				break;
+			}
+
+			case '--seed': {
+				options.seed = Math.round(needNumber(0));
+				break;
+			}
+
+			case '--out': {
+				out = value;
+				break;
+			}
+
+			default: {
+				throw new Error(`unknown flag ${flag}; flags: --minutes N --nodes N --sample-ms MS --seed N --out FILE`);
+			}
+		}
+	}
+
+	return {options, out};
+}
+
+async function main(): Promise<void> {
+	let parsed;
+	try {
+		parsed = parseArguments(process.argv.slice(2));
+	} catch (error) {
+		process.stderr.write(`soak: ${(error as Error).message}\n`);
+		process.exit(2);
+	}
+
+	const result = await runSoak(parsed.options);
+	process.stdout.write(`${formatResult(result)}\n`);
+	if (parsed.out !== undefined) {
+		writeFileSync(parsed.out, `${JSON.stringify(result, null, '\t')}\n`);
+		process.stdout.write(`samples written to ${parsed.out}\n`);
+	}
+
+	process.exitCode = result.ok ? 0 : 1;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+	await main();
+}

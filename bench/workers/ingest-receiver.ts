@@ -1,0 +1,85 @@
+/**
+One receiver under the ingest flood, in its own process: `node` (a ChorusNode: receive, decode,
+validate, admit) or `bare` (a zeromq.js subscriber loop that only receives, the stack's ceiling).
+
+Usage: ingest-receiver.js node|bare BIND_PORT PORT[,PORT...]
+Prints {"t": ms, "count": n, ...} every half second; `count` is admitted messages for `node` and
+received messages for `bare`.
+*/
+
+import process from 'node:process';
+import * as zmq from 'zeromq';
+import {DEFAULTS} from '../../source/config.js';
+import {ChorusNode} from '../../source/mesh/node.js';
+
+const [mode, bindPort, portList] = process.argv.slice(2);
+const endpoints = (portList ?? '').split(',').map((port) => `tcp://127.0.0.1:${port}`);
+const REPORT_MS = 500;
+
+function report(fields: Record<string, unknown>): void {
+	process.stdout.write(`${JSON.stringify({t: performance.now(), ...fields})}\n`);
+}
+
+async function runNode(): Promise<void> {
+	const node = new ChorusNode({
+		id: 'ingest-node',
+		bindEndpoint: `tcp://127.0.0.1:${bindPort}`,
+		peerEndpoints: endpoints,
+		ttlMs: DEFAULTS.ttlS * 1000,
+		hz: DEFAULTS.hz,
+		coupling: DEFAULTS.coupling,
+		noiseSigma: DEFAULTS.noiseSigma,
+		omegaRadPerS: DEFAULTS.omegaBaseRadPerS,
+		maxPeers: DEFAULTS.maxPeers,
+		maxLamportJump: DEFAULTS.maxLamportJump,
+		evictionGraceMs: DEFAULTS.evictionGraceMs,
+		legacyAdmission: false,
+		// CHORUS_BENCH_NO_HEARTBEAT=1 turns ZMTP heartbeats off, for comparing CPU cost across builds
+		// without libzmq's flood-time assertion (zeromq/libzmq#3937) ending the run.
+		...(process.env['CHORUS_BENCH_NO_HEARTBEAT'] === '1' ? {transport: {subscriberOptions: () => ({heartbeatInterval: 0})}} : {}),
+	});
+	await node.start();
+	setInterval(() => {
+		const {stats, peers} = node.snapshot();
+		report({
+			count: stats.admitted,
+			received: stats.received,
+			rejected: stats.rejected,
+			peers: peers.length,
+			ticks: stats.ticks,
+			tickLateMs: stats.tickLateMs,
+		});
+	}, REPORT_MS);
+	process.on('SIGTERM', () => {
+		void node.stop().then(() => process.exit(0));
+	});
+}
+
+async function runBare(): Promise<void> {
+	const socket = new zmq.Subscriber({linger: 0});
+	socket.subscribe();
+	for (const endpoint of endpoints) {
+		socket.connect(endpoint);
+	}
+
+	let count = 0;
+	setInterval(() => {
+		report({count});
+	}, REPORT_MS);
+	process.on('SIGTERM', () => {
+		socket.close();
+		process.exit(0);
+	});
+	for await (const _frames of socket) {
+		count++;
+	}
+}
+
+if (mode === 'node') {
+	await runNode();
+} else if (mode === 'bare') {
+	await runBare();
+} else {
+	process.stderr.write(`ingest-receiver: unknown mode ${String(mode)}; use node or bare\n`);
+	process.exit(2);
+}

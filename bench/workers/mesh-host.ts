@@ -1,0 +1,55 @@
+/**
+N ChorusNode instances in this one process, in a full mesh over TCP loopback, sampled every second.
+
+Usage: mesh-host.js PORT[,PORT...]
+Prints {"type":"started"} once every node is up, then a sample a second ({"type":"sample", r,
+minPeers, lateP99Median, lateP99Max, cpuS, rssMiB}); {"type":"error", message} and exit 1 when a
+node cannot start (the open-file limit, usually). Stops on SIGTERM.
+*/
+
+import process from 'node:process';
+import {createMesh, raiseSocketLimit, sampleMesh} from '../lib/mesh.js';
+
+raiseSocketLimit();
+const ports = (process.argv[2] ?? '').split(',').filter(Boolean);
+const nodes = createMesh(ports.map((port) => `tcp://127.0.0.1:${port}`));
+const print = (fields: Record<string, unknown>) => {
+	process.stdout.write(`${JSON.stringify(fields)}\n`);
+};
+
+let stopping = false;
+async function stop(code: number): Promise<never> {
+	stopping = true;
+	await Promise.allSettled(nodes.map(async (node) => node.stop()));
+	process.exit(code);
+}
+
+process.on('SIGTERM', () => {
+	void stop(0);
+});
+
+try {
+	for (const node of nodes) {
+		// eslint-disable-next-line no-await-in-loop
+		await node.start();
+	}
+} catch (error) {
+	print({type: 'error', message: (error as Error).message ?? String(error)});
+	await stop(1);
+}
+
+print({type: 'started'});
+const cpuAtStart = process.cpuUsage();
+setInterval(() => {
+	if (stopping) {
+		return;
+	}
+
+	const cpu = process.cpuUsage(cpuAtStart);
+	print({
+		type: 'sample',
+		...sampleMesh(nodes),
+		cpuS: (cpu.user + cpu.system) / 1e6,
+		rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20),
+	});
+}, 1000);

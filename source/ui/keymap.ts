@@ -1,0 +1,210 @@
+/**
+Every key of the terminal UI, in one table. The key handler, the footer's hints and the help
+overlay all read this table, so a key cannot work without being documented, or the other way round.
+*/
+
+import type {Key} from 'ink';
+
+export type Action =
+	| 'select-up'
+	| 'select-down'
+	| 'page-up'
+	| 'page-down'
+	| 'select-first'
+	| 'select-last'
+	| 'cycle-drop'
+	| 'cycle-delay'
+	| 'kill'
+	| 'pause'
+	| 'revive'
+	| 'toggle-target'
+	| 'clear-faults'
+	| 'freeze'
+	| 'filter'
+	| 'sort'
+	| 'help'
+	| 'quit';
+
+export type KeyBinding = {
+	action: Action;
+	/** The keys as the help overlay shows them. */
+	keys: string;
+	/** What the key does, for the help overlay. */
+	description: string;
+	/**
+	A short label for the footer, which shows the hints in table order as far as they fit (help and
+	quit always); bindings without one appear only in the help overlay.
+	*/
+	hint?: string;
+	/** The key as the footer shows it, when not the first of `keys`. */
+	hintKey?: string;
+	/** The key changes the mesh (a fault or a process): off with `--readonly`. */
+	changesMesh: boolean;
+	matches: (input: string, key: Key) => boolean;
+};
+
+/** Inbound drop probabilities that `d` steps through. */
+export const DROP_STEPS = [0, 0.1, 0.3, 0.5, 1] as const;
+/** Added inbound delays in milliseconds that `l` steps through. */
+export const DELAY_STEPS_MS = [0, 50, 200, 1000] as const;
+
+export const KEYMAP: readonly KeyBinding[] = [
+	{
+		action: 'select-up',
+		keys: '↑ k',
+		description: 'select the previous peer',
+		changesMesh: false,
+		matches: (input, key) => key.upArrow || input === 'k',
+	},
+	{
+		action: 'select-down',
+		keys: '↓ j',
+		hint: 'select',
+		hintKey: '↑↓',
+		description: 'select the next peer',
+		changesMesh: false,
+		matches: (input, key) => key.downArrow || input === 'j',
+	},
+	{
+		action: 'page-up',
+		keys: 'PgUp',
+		description: 'one screen of peers up',
+		changesMesh: false,
+		matches: (_input, key) => key.pageUp,
+	},
+	{
+		action: 'page-down',
+		keys: 'PgDn',
+		description: 'one screen of peers down',
+		changesMesh: false,
+		matches: (_input, key) => key.pageDown,
+	},
+	{
+		action: 'select-first',
+		keys: 'Home g',
+		description: 'first peer',
+		changesMesh: false,
+		matches: (input, key) => key.home || input === 'g',
+	},
+	{
+		action: 'select-last',
+		keys: 'End G',
+		description: 'last peer',
+		changesMesh: false,
+		matches: (input, key) => key.end || input === 'G',
+	},
+	{
+		action: 'cycle-drop',
+		keys: 'd',
+		hint: 'drop',
+		description: `drop inbound messages from the target: ${DROP_STEPS.map((step) => `${step * 100}`).join(', ')} %`,
+		changesMesh: true,
+		matches: (input) => input === 'd',
+	},
+	{
+		action: 'cycle-delay',
+		keys: 'l',
+		hint: 'delay',
+		description: `delay inbound messages from the target: ${DELAY_STEPS_MS.join(', ')} ms`,
+		changesMesh: true,
+		matches: (input) => input === 'l',
+	},
+	{
+		action: 'kill',
+		keys: 'x',
+		hint: 'kill',
+		description: 'kill the selected peer once y confirms (a remote one: blackhole it)',
+		changesMesh: true,
+		matches: (input) => input === 'x',
+	},
+	{
+		action: 'pause',
+		keys: 'p',
+		hint: 'pause',
+		description: 'pause or resume the selected demo peer (SIGSTOP / SIGCONT)',
+		changesMesh: true,
+		matches: (input) => input === 'p',
+	},
+	{
+		action: 'revive',
+		keys: 'r',
+		hint: 'revive',
+		description: 'revive a killed peer (a new process, same id, new incarnation)',
+		changesMesh: true,
+		matches: (input) => input === 'r',
+	},
+	{
+		action: 'toggle-target',
+		keys: 'a',
+		hint: 'all',
+		description: 'faults (d, l) target the selected peer or all peers',
+		changesMesh: true,
+		matches: (input) => input === 'a',
+	},
+	{
+		action: 'clear-faults',
+		keys: 'c',
+		hint: 'clear',
+		description: 'clear every fault in force',
+		changesMesh: true,
+		matches: (input) => input === 'c',
+	},
+	{
+		action: 'freeze',
+		keys: 'space',
+		hint: 'freeze',
+		description: 'freeze the display (the mesh keeps running); again to resume',
+		changesMesh: false,
+		matches: (input) => input === ' ',
+	},
+	{
+		action: 'filter',
+		keys: '/',
+		hint: 'filter',
+		description: 'filter peers by id (Enter keeps it, Esc clears it)',
+		changesMesh: false,
+		matches: (input) => input === '/',
+	},
+	{
+		action: 'sort',
+		keys: 's',
+		hint: 'sort',
+		description: 'sort by id, age, |Δphase|, Lamport',
+		changesMesh: false,
+		matches: (input) => input === 's',
+	},
+	{
+		action: 'help',
+		keys: '?',
+		hint: 'help',
+		description: 'this help; any key closes it',
+		changesMesh: false,
+		matches: (input) => input === '?',
+	},
+	{
+		action: 'quit',
+		keys: 'q Ctrl-C',
+		hint: 'quit',
+		description: 'quit: stop the demo peers and restore the terminal',
+		changesMesh: false,
+		matches: (input, key) => input === 'q' || (key.ctrl && input === 'c'),
+	},
+];
+
+/** The binding a key press means, if any. Ctrl-C is checked before `c` (clear faults). */
+export function bindingFor(input: string, key: Key): KeyBinding | undefined {
+	if (key.ctrl && input === 'c') {
+		return KEYMAP.find((binding) => binding.action === 'quit');
+	}
+
+	if (key.ctrl || key.meta) {
+		return undefined;
+	}
+
+	return KEYMAP.find((binding) => binding.matches(input, key));
+}
+
+/** The step after `current` in `steps`, wrapping to the first; a value between steps goes up. */
+export function nextStep(steps: readonly number[], current: number): number {
+	return steps.find((step) => step > current + 1e-9) ?? steps[0]!;
+}

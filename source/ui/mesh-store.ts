@@ -1,0 +1,183 @@
+/**
+The one place the terminal UI reads the mesh from. It samples the controller at a fixed rate (10
+times a second by default), keeps the last minute of r for the sparkline and a bounded log of
+events, and hands React one immutable view per sample, so that a flood of events or peers never
+turns into a flood of renders.
+*/
+
+import type {FaultsInForce, MeshController} from '../controller.js';
+import type {NodeEvent, NodeSnapshot} from '../mesh/node.js';
+import {describeEvent} from './describe-event.js';
+import type {Tone} from './theme.js';
+
+/** A local demo peer's process, as a mesh session reports it. */
+export type DemoProcess = {
+	id: string;
+	state: 'starting' | 'running' | 'paused' | 'killed' | 'exited' | 'stopped';
+	pid?: number;
+};
+
+/** What the controller's snapshot holds; a mesh session adds its demo processes. */
+export type MeshSnapshot = NodeSnapshot & {faults: FaultsInForce; demo?: readonly DemoProcess[]};
+
+export type LogEntry = {
+	/** Increasing; React's key. */
+	seq: number;
+	wallMs: number;
+	/** Already escaped. */
+	text: string;
+	tone: Tone;
+};
+
+export type RSample = {atMs: number; value: number};
+
+export type MeshView = {
+	snapshot: MeshSnapshot;
+	/** Order parameter r over the history window, oldest first. */
+	rHistory: readonly RSample[];
+	/** The most recent log entries, oldest first. */
+	log: readonly LogEntry[];
+	/** Wall-clock time of the sample. */
+	wallMs: number;
+};
+
+export type MeshStoreOptions = {
+	/**
+	Sampling period: the UI renders mesh data at most this often.
+	@default 100
+	*/
+	sampleMs?: number;
+	/**
+	How much r history the sparkline covers.
+	@default 60_000
+	*/
+	historyMs?: number;
+	/**
+	How many log entries are kept; older ones fall off.
+	@default 200
+	*/
+	logCapacity?: number;
+	/** Wall clock; tests pass a fixed one. */
+	now?: () => number;
+	/**
+	Told how long each sample took, subscribers included: with Ink's synchronous (legacy) root that
+	is the whole frame — the snapshot, React's render and commit, Ink's layout, output and write.
+	For CHORUS_UI_FRAME_LOG.
+	*/
+	onSampled?: (durationMs: number) => void;
+};
+
+type SnapshotSource = Pick<MeshController, 'snapshot' | 'on'>;
+
+/** A ring buffer of fixed capacity. */
+export class Ring<T> {
+	readonly #items: Array<T | undefined>;
+	#next = 0;
+	#size = 0;
+
+	constructor(readonly capacity: number) {
+		this.#items = Array.from({length: capacity});
+	}
+
+	push(item: T): void {
+		this.#items[this.#next] = item;
+		this.#next = (this.#next + 1) % this.capacity;
+		this.#size = Math.min(this.capacity, this.#size + 1);
+	}
+
+	get size(): number {
+		return this.#size;
+	}
+
+	/** Oldest first. */
+	toArray(): T[] {
+		const start = (this.#next - this.#size + this.capacity) % this.capacity;
+		return Array.from({length: this.#size}, (_, index) => this.#items[(start + index) % this.capacity]!);
+	}
+}
+
+export class MeshStore {
+	readonly #source: SnapshotSource;
+	readonly #sampleMs: number;
+	readonly #historyMs: number;
+	readonly #now: () => number;
+	readonly #onSampled: ((durationMs: number) => void) | undefined;
+	readonly #log: Ring<LogEntry>;
+	readonly #listeners = new Set<() => void>();
+	#rHistory: RSample[] = [];
+	#seq = 0;
+	#view: MeshView;
+	#timer: NodeJS.Timeout | undefined;
+	#unsubscribe: (() => void) | undefined;
+
+	constructor(source: SnapshotSource, options: MeshStoreOptions = {}) {
+		this.#source = source;
+		this.#sampleMs = options.sampleMs ?? 100;
+		this.#historyMs = options.historyMs ?? 60_000;
+		this.#now = options.now ?? Date.now;
+		this.#onSampled = options.onSampled;
+		this.#log = new Ring(options.logCapacity ?? 200);
+		this.#view = this.#takeSample();
+	}
+
+	/** Start sampling and listening to events. */
+	start(): void {
+		if (this.#timer) {
+			return;
+		}
+
+		this.#unsubscribe = this.#source.on((event: NodeEvent) => {
+			const {text, tone} = describeEvent(event);
+			this.log(text, tone);
+		});
+		this.#timer = setInterval(() => {
+			this.sample();
+		}, this.#sampleMs);
+	}
+
+	stop(): void {
+		clearInterval(this.#timer);
+		this.#timer = undefined;
+		this.#unsubscribe?.();
+		this.#unsubscribe = undefined;
+	}
+
+	/** Add a line of the UI's own (an action's result). It shows with the next sample. */
+	log(text: string, tone: Tone = 'action'): void {
+		this.#log.push({seq: this.#seq++, wallMs: this.#now(), text, tone});
+	}
+
+	/** Take a sample now and tell the subscribers. */
+	sample(): void {
+		const startedMs = this.#onSampled === undefined ? 0 : performance.now();
+		try {
+			this.#view = this.#takeSample();
+		} catch (error) {
+			// A snapshot that fails (the node is stopping) keeps the last good view on screen.
+			this.log(`snapshot failed: ${(error as Error).message}`, 'bad');
+			this.#view = {...this.#view, log: this.#log.toArray()};
+		}
+
+		for (const listener of this.#listeners) {
+			listener();
+		}
+
+		this.#onSampled?.(performance.now() - startedMs);
+	}
+
+	readonly subscribe = (listener: () => void): (() => void) => {
+		this.#listeners.add(listener);
+		return () => this.#listeners.delete(listener);
+	};
+
+	readonly getView = (): MeshView => this.#view;
+
+	#takeSample(): MeshView {
+		const snapshot = this.#source.snapshot();
+		const wallMs = this.#now();
+		const oldest = wallMs - this.#historyMs;
+		// A new array each sample: a frozen view keeps the history it was frozen with.
+		this.#rHistory = [...this.#rHistory.filter((sample) => sample.atMs >= oldest), {atMs: wallMs, value: snapshot.node.r}];
+		return {snapshot, rHistory: this.#rHistory, log: this.#log.toArray(), wallMs};
+	}
+}
