@@ -146,7 +146,9 @@ function renderMarkdown(report: Report): string {
 	];
 	for (const module of report.modules) {
 		for (const item of module.figures) {
-			lines.push(`| ${item.label} | ${formatValue(item.value, item.unit)} | ${item.target?.text ?? ''} | ${verdict(item)} |`);
+			// A figure with no number (a peer never evicted, a run that failed) says why in its place.
+			const value = Number.isFinite(item.value) || item.note === undefined ? formatValue(item.value, item.unit) : `n/a: ${item.note}`;
+			lines.push(`| ${item.label} | ${value} | ${item.target?.text ?? ''} | ${verdict(item)} |`);
 		}
 	}
 

@@ -15,12 +15,14 @@ import {animatedSvg, captureScreen, stillSvg, type TimedScreen} from './terminal
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Compiled to dist-bench/bench/media; the pictures go to the repository's media/.
 const mediaDirectory = path.resolve(here, '../../../media');
+const cliPath = path.resolve(here, '../../../dist/cli.js');
 
 const COLUMNS = 80;
 const ROWS = 24;
 
 async function startTui(demoPeers: number): Promise<Term> {
 	const term = new Term(['--bind', String(await freePort()), '--demo', String(demoPeers), '--seed', '7'], {
+		cliPath,
 		columns: COLUMNS,
 		rows: ROWS,
 		env: {FORCE_COLOR: '3', COLORTERM: 'truecolor'},
@@ -58,7 +60,8 @@ function record(term: Term, everyMs: number): {frames: TimedScreen[]; stop: () =
 }
 
 function rowOf(term: Term, id: string): string {
-	return term.lineWith(new RegExp(`\\b${id}\\b`)) ?? '';
+	// A table row starts with the selection mark or a blank, then the id.
+	return term.lineWith(new RegExp(`^[› ] ${id}\\s`)) ?? '';
 }
 
 async function stills(): Promise<void> {

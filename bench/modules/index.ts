@@ -9,5 +9,6 @@ import {ingest} from './ingest.js';
 import {resilience} from './resilience.js';
 import {scale} from './scale.js';
 import {startup} from './startup.js';
+import {uiCost} from './ui-cost.js';
 
-export const MODULES: readonly BenchModule[] = [ingest, cost, scale, startup, resilience];
+export const MODULES: readonly BenchModule[] = [ingest, cost, scale, uiCost, startup, resilience];

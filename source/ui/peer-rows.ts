@@ -49,7 +49,9 @@ export function buildRows(snapshot: MeshSnapshot): PeerRowData[] {
 	const listed = new Set(snapshot.peers.map((peer) => peer.id));
 	for (const process of processes.values()) {
 		if (!listed.has(process.id)) {
-			const state = process.state === 'running' ? 'starting' : process.state;
+			// A running process that is not in the table was heard and then lost (evicted, then
+			// forgotten): "starting" would be a lie.
+			const state = process.state === 'running' ? 'unheard' : process.state;
 			rows.push({id: process.id, state, note: noteFor(undefined, snapshot.faults.peers[process.id])});
 		}
 	}

@@ -49,9 +49,10 @@ const TONES: Record<Tone, Style> = {
 
 /**
 Display state of a row: the node's peer states, plus the process states of a local demo peer that
-is not (or no longer) in the node's table: starting, or killed and gone after its eviction grace.
+is not (or no longer) in the node's table: starting, unheard (running, but nothing of it reaches
+us: evicted and gone after its grace, e.g. under 100 % drop), or killed and gone.
 */
-export type RowState = PeerState | 'starting' | 'paused' | 'killed' | 'exited' | 'stopped';
+export type RowState = PeerState | 'starting' | 'unheard' | 'paused' | 'killed' | 'exited' | 'stopped';
 
 /** Symbol and word for each state, so a state reads without colour. */
 export const STATE_LOOK: Record<RowState, {symbol: string; tone: Tone}> = {
@@ -61,6 +62,7 @@ export const STATE_LOOK: Record<RowState, {symbol: string; tone: Tone}> = {
 	quarantined: {symbol: '⊘', tone: 'fault'},
 	evicted: {symbol: '✕', tone: 'bad'},
 	starting: {symbol: '…', tone: 'muted'},
+	unheard: {symbol: '✕', tone: 'bad'},
 	paused: {symbol: '❚', tone: 'warn'},
 	killed: {symbol: '✕', tone: 'bad'},
 	exited: {symbol: '✕', tone: 'bad'},

@@ -26,6 +26,8 @@ const BEGIN_SYNCHRONIZED = '\u001B[?2026h';
 const END_SYNCHRONIZED = '\u001B[?2026l';
 
 export type TermOptions = {
+	/** The binary to run; the built CLI of this checkout by default. */
+	cliPath?: string;
 	columns?: number;
 	rows?: number;
 	env?: NodeJS.ProcessEnv;
@@ -61,7 +63,7 @@ export class Term {
 		}
 
 		this.#xterm = new xterm.Terminal({cols: columns, rows, allowProposedApi: true, scrollback: 0});
-		this.#pty = pty.spawn(process.execPath, [CLI_PATH, ...args], {
+		this.#pty = pty.spawn(process.execPath, [options.cliPath ?? CLI_PATH, ...args], {
 			name: 'xterm-256color',
 			cols: columns,
 			rows,
