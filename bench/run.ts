@@ -125,6 +125,12 @@ function renderMarkdown(report: Report): string {
 		'',
 		`Written by \`npm run bench${report.quick ? ' -- --quick' : ''}\` on ${report.date}${report.quick ? ' (quick: a tiny configuration, the figures mean little)' : ''}.`,
 		'Each figure is the median of its runs; every run is listed in the details below.',
+		...(machine.loadAverageAtStart[0]! > machine.cores / 2
+			? [
+					'',
+					`**The machine was busy when this run started (load average ${machine.loadAverageAtStart[0]} on ${machine.cores} cores): these figures measure the contention as much as the code. Run again on a quiet machine.**`,
+				]
+			: []),
 		'',
 		'## Machine',
 		'',

@@ -106,15 +106,23 @@ const DEFAULT_OPTIONS: SoakOptions = {
 	log: (line) => process.stderr.write(`${line}\n`),
 };
 
-/** How much a series may grow from the first third to the last before it counts as a leak. */
+/**
+How much a series may grow from the first third to the last before it counts as a leak.
+
+Open descriptors follow the churn, not only leaks: each peer endpoint holds a TCP connection while
+its peer is up and a connecting socket while it is down, so a mesh of 20 legitimately swings by a
+few dozen descriptors with which peers happen to be killed at sampling time (seen: 91 → 122 in a
+60 s run). Two descriptors per node of slack keeps a real leak (one per reconnect, hundreds over a
+run) visible.
+*/
 const TOLERANCES: Record<string, {relative: number; absolute: number}> = {
 	'sentinel RSS (MB)': {relative: 0.25, absolute: 25},
 	'sentinel heap (MB)': {relative: 0.5, absolute: 15},
 	'sentinel active handles': {relative: 0.1, absolute: 10},
-	'sentinel open fds': {relative: 0.1, absolute: 20},
+	'sentinel open fds': {relative: 0.1, absolute: 40},
 	'sentinel peer table': {relative: 0, absolute: 0},
 	'steady child RSS (MB)': {relative: 0.25, absolute: 25},
-	'steady child open fds': {relative: 0.1, absolute: 20},
+	'steady child open fds': {relative: 0.1, absolute: 40},
 };
 
 class MeshChild {

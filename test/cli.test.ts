@@ -16,7 +16,7 @@ afterEach(async () => {
 });
 
 function run(args: string[]) {
-	const result = spawnSync(process.execPath, [CLI_PATH, ...args], {encoding: 'utf8', timeout: 15_000});
+	const result = spawnSync(process.execPath, [CLI_PATH, ...args], {encoding: 'utf8', timeout: 30_000});
 	return {code: result.status, stdout: result.stdout, stderr: result.stderr};
 }
 

@@ -58,7 +58,7 @@ export const uiCost: BenchModule = {
 	run: runUiCost,
 };
 
-type FrameLog = {frames: Array<[number, number]>; inkRenders: Array<[number, number]>};
+type FrameLog = {frames: Array<[number, number]>; frameCpu?: Array<[number, number]>; inkRenders: Array<[number, number]>};
 
 type RunResult = {
 	cpuPercent: number;
@@ -68,6 +68,8 @@ type RunResult = {
 	frameP50: number;
 	frameP99: number;
 	inkRenderP99: number;
+	frameCpuP50: number;
+	frameCpuP99: number;
 	peersSeen: number;
 };
 
@@ -92,11 +94,14 @@ async function runUiCost(context: BenchContext): Promise<ModuleOutput> {
 				measurements.add(`ui.${count}.frame-p99`, round(result.frameP99, 2));
 				const runNotes = (notes.get(String(count)) ?? []);
 				runNotes.push(
-					`run ${run + 1}: main thread ${round(result.mainThreadPercent, 1)} %, ${round(result.framesPerS, 1)} frames/s, Ink output p99 ${round(result.inkRenderP99, 2)} ms`,
+					`run ${run + 1}: main thread ${round(result.mainThreadPercent, 1)} %, ${round(result.framesPerS, 1)} frames/s, ${round(result.kbPerS / Math.max(result.framesPerS, 0.1), 2)} KB/frame`,
 				);
 				notes.set(String(count), runNotes);
+				const frameNotes = notes.get(`${count}.frame`) ?? [];
+				frameNotes.push(`run ${run + 1}: CPU time per frame p50 ${round(result.frameCpuP50, 2)} ms, p99 ${round(result.frameCpuP99, 2)} ms; Ink's output step p99 ${round(result.inkRenderP99, 2)} ms`);
+				notes.set(`${count}.frame`, frameNotes);
 				context.log(
-					`ui run ${run + 1}/${runs}, ${count} peers (${result.peersSeen} seen): CPU ${round(result.cpuPercent, 1)} % (main ${round(result.mainThreadPercent, 1)} %), ${round(result.kbPerS, 1)} KB/s, ${round(result.framesPerS, 1)} frames/s, frame p50 ${round(result.frameP50, 2)} ms p99 ${round(result.frameP99, 2)} ms`,
+					`ui run ${run + 1}/${runs}, ${count} peers (${result.peersSeen} seen): CPU ${round(result.cpuPercent, 1)} % (main ${round(result.mainThreadPercent, 1)} %), ${round(result.kbPerS, 1)} KB/s, ${round(result.framesPerS, 1)} frames/s, frame p50 ${round(result.frameP50, 2)} ms p99 ${round(result.frameP99, 2)} ms (CPU p50 ${round(result.frameCpuP50, 2)} ms p99 ${round(result.frameCpuP99, 2)} ms)`,
 				);
 			} catch (error) {
 				measurements.warn(`run ${run + 1}, ${count} peers: ${(error as Error).message}`);
@@ -109,6 +114,11 @@ async function runUiCost(context: BenchContext): Promise<ModuleOutput> {
 		if (runNotes) {
 			measurements.note(`ui.${count}.cpu`, runNotes.join('; '));
 		}
+
+		const frameNotes = notes.get(`${count}.frame`);
+		if (frameNotes) {
+			measurements.note(`ui.${count}.frame-p99`, frameNotes.join('; '));
+		}
 	}
 
 	return {
@@ -117,7 +127,7 @@ async function runUiCost(context: BenchContext): Promise<ModuleOutput> {
 		method: [
 			`The real binary, \`node dist/cli.js --demo 0 --bind PORT --peer ENDPOINT ...\`, in a ${COLUMNS}×${ROWS} pseudo-terminal (node-pty, TERM=xterm-256color, colours on), its output read by @xterm/headless.`,
 			`The peers: one worker process (bench/workers/ui-peers.ts) publishing N peer ids (\`ui-peer-0001\` ...) at 10 Hz each, valid wire v1 frames, from ceil(N / ${PEERS_PER_SOCKET}) PUB sockets (the node allows one connection ten times the announced rate); the UI subscribes to every socket.`,
-			`Once the header shows all N peers, ${warmupS} s of warm-up, then a ${windowS} s window: CPU is utime + stime of the whole TUI process (every thread, /proc/PID/stat) over the window as a share of one core; bytes are everything the pty delivered in the window (UTF-8 bytes, escapes included); frame times are those the UI itself records with CHORUS_UI_FRAME_LOG=<file> (per mesh sample: the snapshot, React's render and commit, Ink's layout, output and write), the frames inside the window.`,
+			`Once the header shows all N peers, ${warmupS} s of warm-up, then a ${windowS} s window: CPU is utime + stime of the whole TUI process (every thread, /proc/PID/stat) over the window as a share of one core; bytes are everything the pty delivered in the window (UTF-8 bytes, escapes included); frame times are those the UI itself records with CHORUS_UI_FRAME_LOG=<file> (per mesh sample, wall time from the snapshot through React's render and commit and Ink's layout and output to the write to the terminal), the frames inside the window. The notes give each frame's CPU time too (the process's, every thread): a loaded machine inflates wall time much more than CPU time.`,
 			`${runs} run(s) per peer count, alternating 200 and 1000; the figure is the median. The machine has 2 cores shared with whatever else runs: the figures are noisy. Re-measure with \`npm run bench -- --only ui\`.`,
 		],
 	};
@@ -174,6 +184,8 @@ async function measureOnce(count: number, warmupS: number, windowS: number, meas
 			frameP50: quantile(frames, 0.5),
 			frameP99: quantile(frames, 0.99),
 			inkRenderP99: quantile(inWindow(log.inkRenders), 0.99),
+			frameCpuP50: quantile(inWindow(log.frameCpu ?? []), 0.5),
+			frameCpuP99: quantile(inWindow(log.frameCpu ?? []), 0.99),
 			peersSeen,
 		};
 	} finally {

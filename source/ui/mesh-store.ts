@@ -57,14 +57,22 @@ export type MeshStoreOptions = {
 	@default 200
 	*/
 	logCapacity?: number;
+	/**
+	When set, a timed sample that changes nothing but the numbers that tick all the time (ages, TTLs,
+	Lamport clocks, phase differences) reaches the screen only this long after the last one did; a
+	sample that changes what a glance reads (a peer comes, goes or changes state, r's two decimals,
+	faults, demo processes, the log) reaches it at once. Renders are what a terminal UI costs.
+	@default 0 (every sample is shown)
+	*/
+	quietRefreshMs?: number;
 	/** Wall clock; tests pass a fixed one. */
 	now?: () => number;
 	/**
-	Told how long each sample took, subscribers included: with Ink's synchronous (legacy) root that
-	is the whole frame — the snapshot, React's render and commit, Ink's layout, output and write.
-	For CHORUS_UI_FRAME_LOG.
+	Told when each sample started (performance.now()), once its subscribers were told. React renders
+	the new view a moment later (in a microtask), so the frame's end is Ink's to tell: see
+	CHORUS_UI_FRAME_LOG in run-tui.
 	*/
-	onSampled?: (durationMs: number) => void;
+	onSampled?: (startedMs: number) => void;
 };
 
 type SnapshotSource = Pick<MeshController, 'snapshot' | 'on'>;
@@ -101,7 +109,10 @@ export class MeshStore {
 	readonly #sampleMs: number;
 	readonly #historyMs: number;
 	readonly #now: () => number;
-	readonly #onSampled: ((durationMs: number) => void) | undefined;
+	readonly #onSampled: ((startedMs: number) => void) | undefined;
+	readonly #quietRefreshMs: number;
+	#shownSignature = '';
+	#shownAtMs = Number.NEGATIVE_INFINITY;
 	readonly #log: Ring<LogEntry>;
 	readonly #listeners = new Set<() => void>();
 	#rHistory: RSample[] = [];
@@ -116,6 +127,7 @@ export class MeshStore {
 		this.#historyMs = options.historyMs ?? 60_000;
 		this.#now = options.now ?? Date.now;
 		this.#onSampled = options.onSampled;
+		this.#quietRefreshMs = options.quietRefreshMs ?? 0;
 		this.#log = new Ring(options.logCapacity ?? 200);
 		this.#view = this.#takeSample();
 	}
@@ -131,7 +143,7 @@ export class MeshStore {
 			this.log(text, tone);
 		});
 		this.#timer = setInterval(() => {
-			this.sample();
+			this.#tick();
 		}, this.#sampleMs);
 	}
 
@@ -149,20 +161,47 @@ export class MeshStore {
 
 	/** Take a sample now and tell the subscribers. */
 	sample(): void {
-		const startedMs = this.#onSampled === undefined ? 0 : performance.now();
+		this.#publish(this.#sampleOrKeep());
+	}
+
+	/** A timed sample: shown at once when it changes what a glance reads, else at the quiet rate. */
+	#tick(): void {
+		if (this.#quietRefreshMs <= 0) {
+			this.sample();
+			return;
+		}
+
+		const startedMs = performance.now();
+		const view = this.#sampleOrKeep();
+		if (signatureOf(view) === this.#shownSignature && this.#now() - this.#shownAtMs < this.#quietRefreshMs) {
+			return;
+		}
+
+		this.#publish(view, startedMs);
+	}
+
+	#sampleOrKeep(): MeshView {
 		try {
-			this.#view = this.#takeSample();
+			return this.#takeSample();
 		} catch (error) {
 			// A snapshot that fails (the node is stopping) keeps the last good view on screen.
 			this.log(`snapshot failed: ${(error as Error).message}`, 'bad');
-			this.#view = {...this.#view, log: this.#log.toArray()};
+			return {...this.#view, log: this.#log.toArray()};
+		}
+	}
+
+	#publish(view: MeshView, startedMs = performance.now()): void {
+		this.#view = view;
+		if (this.#quietRefreshMs > 0) {
+			this.#shownSignature = signatureOf(view);
+			this.#shownAtMs = this.#now();
 		}
 
 		for (const listener of this.#listeners) {
 			listener();
 		}
 
-		this.#onSampled?.(performance.now() - startedMs);
+		this.#onSampled?.(startedMs);
 	}
 
 	readonly subscribe = (listener: () => void): (() => void) => {
@@ -180,4 +219,19 @@ export class MeshStore {
 		this.#rHistory = [...this.#rHistory.filter((sample) => sample.atMs >= oldest), {atMs: wallMs, value: snapshot.node.r}];
 		return {snapshot, rHistory: this.#rHistory, log: this.#log.toArray(), wallMs};
 	}
+}
+
+/** What a glance at the screen reads, as a string: equal strings, nothing worth a frame at once. */
+function signatureOf(view: MeshView): string {
+	const {snapshot} = view;
+	let signature = `${snapshot.node.r.toFixed(2)}|${view.log.at(-1)?.seq ?? -1}|${JSON.stringify(snapshot.faults)}|`;
+	for (const peer of snapshot.peers) {
+		signature += `${peer.id}\u0000${peer.state}\u0000`;
+	}
+
+	for (const process of snapshot.demo ?? []) {
+		signature += `|${process.id}\u0000${process.state}`;
+	}
+
+	return signature;
 }

@@ -198,9 +198,12 @@ it('survives 100,000 hostile frames, keeps ticking, and accounts for every frame
 		expect(REJECT_REASONS).toContain(reason);
 	}
 
-	// It kept ticking all along: ten ticks a second, with a generous margin for a busy machine.
+	// It kept ticking all along: ten ticks a second are due; the bound is generous, since the
+	// machine may be running a 20-node soak beside this test.
 	const elapsedS = (last.t - first.t) / 1000;
-	expect(last.stats.ticks - first.stats.ticks).toBeGreaterThan(elapsedS * 10 * 0.5);
+	expect(last.stats.ticks - first.stats.ticks).toBeGreaterThan(elapsedS * 10 * 0.2);
+	const later = await target.waitForSnapshot((snapshot) => snapshot.t >= last.t + 1000, 10_000);
+	expect(later.stats.ticks).toBeGreaterThan(last.stats.ticks);
 	// Every line it wrote is JSON, and no peer id in its output carries a control character raw.
 	expect(target.lines.filter((line) => line.kind === 'unparsable')).toEqual([]);
 	for (const peer of last.peers as Array<{id: string}>) {
