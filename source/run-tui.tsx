@@ -25,7 +25,7 @@ How often the screen follows numbers that tick all the time (ages, TTL bars, Lam
 when nothing else changed; a peer's state, r, a fault or an event shows within a sample (100 ms).
 Each frame is most of what the UI costs: 10 a second took a quarter of a core with 200 peers.
 */
-const QUIET_REFRESH_MS = 500;
+const QUIET_REFRESH_MS = 250;
 /** Stopping the demo peers should take well under this; past it we leave anyway. */
 const STOP_TIMEOUT_MS = 5000;
 

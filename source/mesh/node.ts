@@ -57,6 +57,7 @@ export type NodeEventKind =
 	| 'peer-connected'
 	| 'peer-disconnected'
 	| 'connection-dropped'
+	| 'link-reset'
 	| 'handshake-failed'
 	| 'fault-set'
 	| 'fault-cleared'

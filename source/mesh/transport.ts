@@ -6,6 +6,7 @@ is pull-based: the node drains the sockets once per tick, since waking the event
 message costs more than the message itself.
 */
 
+import {performance} from 'node:perf_hooks';
 import * as zmq from 'zeromq';
 import {MAX_MESSAGE_BYTES} from './wire.js';
 
@@ -20,6 +21,8 @@ export type TransportEvent =
 			/** The drop followed a failed handshake (CURVE refused us), not an oversized frame. */
 			afterHandshakeFailure?: boolean;
 	  }
+	/** A connected link went silent; it was closed and dialled afresh. */
+	| {kind: 'link-reset'; endpoint: string; silentMs: number}
 	| {kind: 'handshake-failed'; endpoint: string; reason: string}
 	/** A subscriber's handshake with our publisher failed (with CURVE: no key, or not our key). */
 	| {kind: 'client-handshake-failed'; reason: string; code?: string};
@@ -55,15 +58,20 @@ const RECONNECT_BACKOFF_START_MS = 100;
 const RECONNECT_BACKOFF_MAX_MS = 5000;
 const BACKOFF_RESET_AFTER_MS = 10_000;
 /**
-ZMTP heartbeats on each subscriber. TCP alone never notices a path that went dark: after a
-partition or a burst of loss the publisher's retransmissions back off exponentially (0.2, 0.4, 0.8 …
-12.8 s), so a healed link stayed silent for seconds and a lossy one went silent past the TTL
-(measured in test/network/). A subscriber that hears nothing, not even a PONG, for
-HEARTBEAT_TIMEOUT_MS drops the connection and dials a fresh one, every CONNECT_TIMEOUT_MS while
-the path is still down; libzmq's I/O thread answers PINGs, so a busy event loop does not trip it.
+A connected link that delivers nothing for this long is dropped and dialled afresh. TCP alone never
+notices a path that went dark: after a partition or a burst of loss the publisher's retransmissions
+back off exponentially (0.2, 0.4, 0.8 … 12.8 s), so a healed link stayed silent for seconds and a
+lossy one went silent past the TTL (measured in test/network/). A fresh connection gets through as
+soon as the path does.
+
+This is done here rather than with ZMTP heartbeats: with heartbeats on, libzmq 4.3.5 aborts the
+whole process (`Assertion failed: _input_stopped`, zeromq/libzmq#3937) when a heartbeat times out
+on a subscriber whose receive queue is full, so any peer able to flood a node could kill it.
+Peers publish ten times a second; a link silent for 1.5 s is dead or dark.
 */
-const HEARTBEAT_INTERVAL_MS = 500;
-const HEARTBEAT_TIMEOUT_MS = 1500;
+const SILENT_LINK_MS = 1500;
+const SILENT_LINK_MAX_MS = 30_000;
+/** A connect that has not completed in this long is abandoned and retried (a dark path). */
 const CONNECT_TIMEOUT_MS = 1000;
 
 class PeerLink {
@@ -74,6 +82,14 @@ class PeerLink {
 	dropTimer: NodeJS.Timeout | undefined;
 	reopenTimer: NodeJS.Timeout | undefined;
 	draining = false;
+	/** When this link last delivered a frame, or was (re)connected: the silence watchdog's mark. */
+	lastHeardMs = 0;
+	/**
+	How much silence the watchdog allows now: doubled after each reset that did not bring a frame
+	back (a peer that is up but mute, such as one told to drop all it sends), so that such a peer is
+	not redialled ten times a minute; back to SILENT_LINK_MS with the next frame.
+	*/
+	silenceAllowedMs = SILENT_LINK_MS;
 	/** The last handshake on this socket failed: a drop that follows is a refusal, not a bad frame. */
 	handshakeFailed = false;
 
@@ -177,6 +193,9 @@ export class Transport {
 			return false;
 		}
 
+		const nowMs = performance.now();
+		this.#resetSilentLinks(links, nowMs);
+
 		// Share the budget out, so that one peer flooding us cannot starve the others, and start each
 		// pass where the last one stopped, so that what a pass leaves over goes round.
 		const quota = Math.max(1, Math.ceil(budget / links.length));
@@ -197,6 +216,8 @@ export class Transport {
 				while (taken < quota && remaining > 0 && !socket.closed && socket.readable) {
 					// eslint-disable-next-line no-await-in-loop -- a readable socket answers at once.
 					const frames = await socket.receive();
+					link.lastHeardMs = nowMs;
+					link.silenceAllowedMs = SILENT_LINK_MS;
 					taken++;
 					remaining--;
 					onFrames({frames, endpoint: link.endpoint});
@@ -220,6 +241,22 @@ export class Transport {
 	}
 
 
+	/** Dial afresh every connected link that has delivered nothing for SILENT_LINK_MS. */
+	#resetSilentLinks(links: readonly PeerLink[], nowMs: number): void {
+		for (const link of links) {
+			if (link.connected && !link.draining && nowMs - link.lastHeardMs > link.silenceAllowedMs) {
+				const silentMs = Math.round(nowMs - link.lastHeardMs);
+				link.silenceAllowedMs = Math.min(2 * link.silenceAllowedMs, SILENT_LINK_MAX_MS);
+				link.connected = false;
+				clearTimeout(link.dropTimer);
+				link.dropTimer = undefined;
+				link.socket.close();
+				this.#openSubscriber(link);
+				this.#emit({kind: 'link-reset', endpoint: link.endpoint, silentMs});
+			}
+		}
+	}
+
 	async close(): Promise<void> {
 		this.#closed = true;
 		for (const endpoint of [...this.#links.keys()]) {
@@ -240,8 +277,6 @@ export class Transport {
 			// drain() asks `readable` before every receive(), so receive() reads at once instead of
 			// asking libzmq for the socket's events a second time: one syscall less per message.
 			receiveTimeout: 0,
-			heartbeatInterval: HEARTBEAT_INTERVAL_MS,
-			heartbeatTimeout: HEARTBEAT_TIMEOUT_MS,
 			connectTimeout: CONNECT_TIMEOUT_MS,
 			...this.#options.subscriberOptions?.(link.endpoint),
 		});
@@ -271,6 +306,7 @@ export class Transport {
 		switch (event.type) {
 			case 'handshake': {
 				link.connected = true;
+				link.lastHeardMs = performance.now();
 				link.handshakeFailed = false;
 				this.#emit({kind: 'peer-connected', endpoint: link.endpoint});
 				break;

@@ -81,6 +81,10 @@ export function describeEvent(event: NodeEvent): EventLine {
 			return {text: `disconnected from ${endpoint}`, tone: 'warn'};
 		}
 
+		case 'link-reset': {
+			return {text: `${endpoint} silent ${(Number(event['silentMs']) / 1000).toFixed(1)}s: redialled`, tone: 'warn'};
+		}
+
 		case 'scenario-started': {
 			const name = escapeControl(String(event['name'] ?? event['file'] ?? 'scenario'));
 			return {text: `scenario ${name}: ${String(event['steps'])} steps`, tone: 'action'};
