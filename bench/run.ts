@@ -6,7 +6,7 @@ whether it is met.
 
 Flags:
   --quick            tiny configuration (the runner's own test uses it)
-  --only a,b         run only these modules (ingest, cost, scale, startup, resilience)
+  --only a,b         run only these modules (ingest, cost, scale, ui, startup, resilience)
   --out DIR          where to write results.md and results.json (default: bench/)
 */
 

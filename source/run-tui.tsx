@@ -137,7 +137,7 @@ export async function runTui(config: Config): Promise<number> {
 		{
 			// Ctrl-C is a key of the app: it quits the same way as q, stopping the demo peers first.
 			exitOnCtrlC: false,
-			// Only the cells that changed reach the terminal: a tenth of Ink's full redraws over SSH.
+			// Only the cells that changed reach the terminal: a seventh of Ink's full redraws, over SSH too.
 			stdout: diffingStdout(process.stdout),
 			...(frameLog ? {onRender: frameLog.onInkRender} : {}),
 			// Not `incrementalRendering`: in Ink 6.8 it moves the cursor one line short when the frame

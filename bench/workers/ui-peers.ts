@@ -14,7 +14,7 @@ import process from 'node:process';
 import * as zmq from 'zeromq';
 import {encode} from '../../source/mesh/wire.js';
 
-export const PEERS_PER_SOCKET = 8;
+const PEERS_PER_SOCKET = 8;
 const HZ = 10;
 const PERIOD_MS = 1000 / HZ;
 const SLICES = 10;

@@ -281,8 +281,15 @@ export class Transport {
 			...this.#options.subscriberOptions?.(link.endpoint),
 		});
 		link.socket = socket;
-		// The event observer must exist before connect(), or a fast handshake goes unseen.
-		void this.#watch(link, socket.events);
+		// The event observer must exist before connect(), or a fast handshake goes unseen. An inproc://
+		// link gets none: libzmq reports no connection events for inproc (so the link never reads as
+		// connected and the silence watchdog, which guards network paths that go dark, leaves it
+		// alone), and the observer's two sockets would triple the descriptors a link holds, which is
+		// what limits how many nodes fit in one process. inproc connects before the bind exist too.
+		if (!link.endpoint.startsWith('inproc://')) {
+			void this.#watch(link, socket.events);
+		}
+
 		socket.subscribe();
 		socket.connect(link.endpoint);
 	}

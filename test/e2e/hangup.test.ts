@@ -35,7 +35,9 @@ async function until(what: string, condition: () => boolean, timeoutMs: number):
 describe('hang-up', () => {
 	it('the terminal going away stops the TUI and its demo peers', async () => {
 		const port = await freePort();
-		tmux('new-session', '-d', '-x', '80', '-y', '24', `exec ${process.execPath} ${CLI_PATH} --bind ${port} --demo 2`);
+		// Without the CI variables: under CI=true Ink draws only the last frame, at exit.
+		const ciVariables = ['CI', 'CONTINUOUS_INTEGRATION', 'GITHUB_ACTIONS', 'BUILD_NUMBER', 'RUN_ID'].map((name) => `-u ${name}`).join(' ');
+		tmux('new-session', '-d', '-x', '80', '-y', '24', `exec env ${ciVariables} ${process.execPath} ${CLI_PATH} --bind ${port} --demo 2`);
 		const pid = Number(tmux('list-panes', '-F', '#{pane_pid}').trim());
 		await until('two alive demo peers on screen', () => (tmux('capture-pane', '-p').match(/alive/g) ?? []).length >= 2, 30_000);
 		const children = descendants(pid).map((child) => child.pid);
