@@ -201,10 +201,8 @@ function checkKeys(patch: object, allowed: readonly string[], direction: string)
 	}
 }
 
-/** Apply a patch to a fault, validating every value it sets. Undefined values leave a field as it was. */
-export function patchInbound(base: InboundFault, patch: Partial<InboundFault>): InboundFault {
-	checkKeys(patch, INBOUND_KEYS, 'inbound');
-	const next = {...base};
+/** The fields both directions share: drop, delay, jitter. Validated; undefined leaves a field as it was. */
+function patchDropAndDelay<T extends OutboundFault>(next: T, patch: Partial<OutboundFault>): T {
 	if (patch.drop !== undefined) {
 		next.drop = checkProbability('drop', patch.drop);
 	}
@@ -217,6 +215,13 @@ export function patchInbound(base: InboundFault, patch: Partial<InboundFault>): 
 		next.jitterMs = checkDelay('jitterMs', patch.jitterMs);
 	}
 
+	return next;
+}
+
+/** Apply a patch to a fault, validating every value it sets. Undefined values leave a field as it was. */
+export function patchInbound(base: InboundFault, patch: Partial<InboundFault>): InboundFault {
+	checkKeys(patch, INBOUND_KEYS, 'inbound');
+	const next = patchDropAndDelay({...base}, patch);
 	if (patch.duplicate !== undefined) {
 		next.duplicate = checkProbability('duplicate', patch.duplicate);
 	}
@@ -234,20 +239,7 @@ export function patchInbound(base: InboundFault, patch: Partial<InboundFault>): 
 
 export function patchOutbound(base: OutboundFault, patch: Partial<OutboundFault>): OutboundFault {
 	checkKeys(patch, OUTBOUND_KEYS, 'outbound');
-	const next = {...base};
-	if (patch.drop !== undefined) {
-		next.drop = checkProbability('drop', patch.drop);
-	}
-
-	if (patch.delayMs !== undefined) {
-		next.delayMs = checkDelay('delayMs', patch.delayMs);
-	}
-
-	if (patch.jitterMs !== undefined) {
-		next.jitterMs = checkDelay('jitterMs', patch.jitterMs);
-	}
-
-	return next;
+	return patchDropAndDelay({...base}, patch);
 }
 
 /** A fault target: `'all'` or a peer id (1–64 printable characters). */
