@@ -47,10 +47,10 @@ async function runScale(context: BenchContext): Promise<ModuleOutput> {
 	const processCapMs = context.quick ? 30_000 : 150_000;
 	const method = [
 		`Held means: within ${convergeMs / 1000} s of start every node lists all N−1 peers and r >= ${R_MIN}; then for ${holdMs / 1000} s, sampled every second, r stays >= ${R_MIN}, no node lists fewer than N−1 live peers, and the median node's p99 tick lateness (its last 128 ticks) stays under ${LATE_P99_MAX_MS} ms (the worst node's is listed too).`,
-		'In one process (bench/workers/mesh-host): N ChorusNode instances (defaults, 10 Hz, ω = π + N(0, 0.3) each) over TCP loopback, one zeromq.js context; r is the order parameter of all N phases read at the same instant.',
+		'In one process (bench/workers/mesh-host): N ChorusNode instances (defaults, 10 Hz, ω = π + N(0, 0.3) each) over ZeroMQ\'s inproc:// transport (one shared zeromq.js context, no TCP sockets, no I/O-thread work), all bound before any tick; r is the order parameter of all N phases read at the same instant.',
 		'One process per node: N `chorus-tui --headless --demo 0` processes over TCP loopback; r is the mean of the nodes\' own r (each node\'s view of itself and its peers), from their NDJSON snapshots.',
 		`Ladder in one process: ${inProcessLadder.join(', ')} (cap ${inProcessCapMs / 1000} s); one process per node: ${processLadder.join(', ')} (cap ${processCapMs / 1000} s); after the first failure, one try halfway between it and the last size held (or zero).`,
-		`Open files: a link of a full mesh in one process holds about 5.5 descriptors (the subscriber's mailbox, both ends of its TCP connection, the two sockets of its event monitor; measured: 514 for 10 nodes), so N nodes in one process need about 5.5·N·(N−1): the ${openFilesLimit()} allowed here (ulimit -n) are enough for about ${Math.floor((1 + Math.sqrt(1 + (4 * openFilesLimit()) / 5.5)) / 2)} nodes.`,
+		`Open files: over inproc:// a link holds about 1.1 descriptors (the subscriber's mailbox; no TCP ends, and no event monitor, which reports nothing for inproc; measured: 446 for 20 nodes), so the ${openFilesLimit()} allowed here (ulimit -n) are enough for about ${Math.floor((1 + Math.sqrt(1 + (4 * openFilesLimit()) / 1.1)) / 2)} nodes in one process. Over TCP loopback a link holds about 5.5 (measured: 514 for 10 nodes), about ${Math.floor((1 + Math.sqrt(1 + (4 * openFilesLimit()) / 5.5)) / 2)} nodes.`,
 	];
 
 	const inProcess = await search(inProcessLadder, inProcessCapMs, async (nodes) => inProcessTrial(nodes, convergeMs, holdMs), context, 'in one process');
@@ -141,10 +141,9 @@ function judge(nodes: number, samples: MeshSample[], startedMs: number): Attempt
 
 async function inProcessTrial(nodes: number, convergeMs: number, holdMs: number): Promise<Attempt> {
 	const startedMs = performance.now();
-	const ports = await freePorts(nodes);
 	const samples: Array<MeshSample & {cpuS: number; rssMiB: number}> = [];
 	let error: string | undefined;
-	const host = new Child(process.execPath, [path.join(BENCH_DIST_DIR, 'workers', 'mesh-host.js'), ports.join(',')], {
+	const host = new Child(process.execPath, [path.join(BENCH_DIST_DIR, 'workers', 'mesh-host.js'), `inproc:${nodes}`], {
 		keepLines: false,
 		onLine(text) {
 			try {

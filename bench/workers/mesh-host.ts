@@ -37,10 +37,10 @@ process.on('SIGTERM', () => {
 });
 
 try {
-	for (const node of nodes) {
-		// eslint-disable-next-line no-await-in-loop
-		await node.start();
-	}
+	// All at once: every node binds before any has ticked long. Started one by one, the nodes already
+	// ticking drain N−1 subscribers each, many still waiting on endpoints not yet bound, and over
+	// inproc a 100-node mesh took minutes to start.
+	await Promise.all(nodes.map(async (node) => node.start()));
 } catch (error) {
 	print({type: 'error', message: (error as Error).message ?? String(error)});
 	await stop(1);

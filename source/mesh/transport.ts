@@ -285,7 +285,7 @@ export class Transport {
 		// link gets none: libzmq reports no connection events for inproc (so the link never reads as
 		// connected and the silence watchdog, which guards network paths that go dark, leaves it
 		// alone), and the observer's two sockets would triple the descriptors a link holds, which is
-		// what limits how many nodes fit in one process. inproc connects before the bind exist too.
+		// what limits how many nodes fit in one process. (Over inproc, connect() before the peer binds works.)
 		if (!link.endpoint.startsWith('inproc://')) {
 			void this.#watch(link, socket.events);
 		}
