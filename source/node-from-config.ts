@@ -9,6 +9,30 @@ import {standardNormal} from './mesh/kuramoto.js';
 import {ChorusNode, type NodeOptions} from './mesh/node.js';
 import {randomNodeId, seededUniform} from './mesh/random.js';
 
+/**
+A node with every default of config.ts, for code that builds nodes directly (tests, benchmarks):
+the id and the endpoints are the caller's; anything else can be overridden.
+*/
+export function defaultNodeOptions(
+	required: Pick<NodeOptions, 'id' | 'bindEndpoint'>,
+	overrides: Partial<NodeOptions> = {},
+): NodeOptions {
+	return {
+		peerEndpoints: [],
+		ttlMs: DEFAULTS.ttlS * 1000,
+		hz: DEFAULTS.hz,
+		coupling: DEFAULTS.coupling,
+		noiseSigma: DEFAULTS.noiseSigma,
+		omegaRadPerS: DEFAULTS.omegaBaseRadPerS,
+		maxPeers: DEFAULTS.maxPeers,
+		maxLamportJump: DEFAULTS.maxLamportJump,
+		evictionGraceMs: DEFAULTS.evictionGraceMs,
+		legacyAdmission: false,
+		...required,
+		...overrides,
+	};
+}
+
 export function nodeOptionsFromConfig(config: Config): NodeOptions {
 	const random = config.seed === undefined ? Math.random : seededUniform(config.seed);
 	return {

@@ -73,7 +73,6 @@ async function runIngest(context: BenchContext): Promise<ModuleOutput> {
 	try {
 		await load.waitForLine((line) => line === 'ready', 10_000);
 		const variants: Variant[] = ['bare', 'python', 'node'];
-		let crashedRuns = 0;
 		for (let run = 0; run < runs; run++) {
 			const rates: Partial<Record<Variant, number>> = {};
 			for (let turn = 0; turn < variants.length; turn++) {
@@ -87,19 +86,7 @@ async function runIngest(context: BenchContext): Promise<ModuleOutput> {
 					const reason = (error as Error).message.split('\n')[0]!.slice(0, 400);
 					measurements.warn(`run ${run + 1}, ${variant}: ${reason}`);
 					context.log(`ingest run ${run + 1}/${runs} ${variant}: failed: ${reason}`);
-					if (variant !== 'node') {
-						continue;
-					}
-
-					// libzmq's flood-time assertion with heartbeats on (zeromq/libzmq#3937): measure the
-					// node's capacity with heartbeats off for this run, and say so.
-					try {
-						// eslint-disable-next-line no-await-in-loop
-						result = await measureReceiver(variant, ports, warmupMs, windowMs, {CHORUS_BENCH_NO_HEARTBEAT: '1'});
-						crashedRuns++;
-					} catch {
-						continue;
-					}
+					continue;
 				}
 
 				rates[variant] = result.rate;
@@ -126,11 +113,6 @@ async function runIngest(context: BenchContext): Promise<ModuleOutput> {
 
 			if (rates.node !== undefined && rates.python !== undefined) {
 				measurements.add('ingest.node-vs-python', round3(rates.node / rates.python));
-			}
-		}
-		if (crashedRuns > 0) {
-			for (const id of ['ingest.node', 'ingest.node-vs-bare', 'ingest.node-vs-python', 'ingest.node.per-cpu-s']) {
-				measurements.note(id, `${crashedRuns} of ${runs} node runs aborted under the flood (libzmq assertion with ZMTP heartbeats, zeromq/libzmq#3937) and were measured again with heartbeats off`);
 			}
 		}
 	} finally {

@@ -9,7 +9,7 @@ received messages for `bare`.
 
 import process from 'node:process';
 import * as zmq from 'zeromq';
-import {DEFAULTS} from '../../source/config.js';
+import {defaultNodeOptions} from '../../source/node-from-config.js';
 import {ChorusNode} from '../../source/mesh/node.js';
 
 const [mode, bindPort, portList] = process.argv.slice(2);
@@ -21,23 +21,9 @@ function report(fields: Record<string, unknown>): void {
 }
 
 async function runNode(): Promise<void> {
-	const node = new ChorusNode({
-		id: 'ingest-node',
-		bindEndpoint: `tcp://127.0.0.1:${bindPort}`,
-		peerEndpoints: endpoints,
-		ttlMs: DEFAULTS.ttlS * 1000,
-		hz: DEFAULTS.hz,
-		coupling: DEFAULTS.coupling,
-		noiseSigma: DEFAULTS.noiseSigma,
-		omegaRadPerS: DEFAULTS.omegaBaseRadPerS,
-		maxPeers: DEFAULTS.maxPeers,
-		maxLamportJump: DEFAULTS.maxLamportJump,
-		evictionGraceMs: DEFAULTS.evictionGraceMs,
-		legacyAdmission: false,
-		// CHORUS_BENCH_NO_HEARTBEAT=1 turns ZMTP heartbeats off, for comparing CPU cost across builds
-		// without libzmq's flood-time assertion (zeromq/libzmq#3937) ending the run.
-		...(process.env['CHORUS_BENCH_NO_HEARTBEAT'] === '1' ? {transport: {subscriberOptions: () => ({heartbeatInterval: 0})}} : {}),
-	});
+	const node = new ChorusNode(
+		defaultNodeOptions({id: 'ingest-node', bindEndpoint: `tcp://127.0.0.1:${bindPort}`}, {peerEndpoints: endpoints}),
+	);
 	await node.start();
 	setInterval(() => {
 		const {stats, peers} = node.snapshot();

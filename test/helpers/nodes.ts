@@ -3,28 +3,16 @@ In-process nodes and raw ZeroMQ peers for integration tests: real sockets on loo
 */
 
 import * as zmq from 'zeromq';
-import {DEFAULTS} from '../../source/config.js';
 import {ChorusNode, type NodeEvent, type NodeOptions} from '../../source/mesh/node.js';
 import {seededUniform} from '../../source/mesh/random.js';
+import {defaultNodeOptions} from '../../source/node-from-config.js';
 import {freePort, loopback} from './ports.js';
 
 export async function testNodeOptions(overrides: Partial<NodeOptions> = {}): Promise<NodeOptions> {
-	return {
-		id: 'node-under-test',
-		bindEndpoint: loopback(await freePort()),
-		peerEndpoints: [],
-		ttlMs: DEFAULTS.ttlS * 1000,
-		hz: DEFAULTS.hz,
-		coupling: DEFAULTS.coupling,
-		noiseSigma: DEFAULTS.noiseSigma,
-		omegaRadPerS: DEFAULTS.omegaBaseRadPerS,
-		maxPeers: DEFAULTS.maxPeers,
-		maxLamportJump: DEFAULTS.maxLamportJump,
-		evictionGraceMs: DEFAULTS.evictionGraceMs,
-		legacyAdmission: false,
-		random: seededUniform(1),
-		...overrides,
-	};
+	return defaultNodeOptions(
+		{id: 'node-under-test', bindEndpoint: loopback(await freePort())},
+		{random: seededUniform(1), ...overrides},
+	);
 }
 
 /** Resolve when the node emits an event that matches, or reject after `timeoutMs`. */
