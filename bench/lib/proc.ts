@@ -6,6 +6,7 @@ measure their CPU time from /proc, and make sure none outlives the run.
 import {spawn, spawnSync, type ChildProcess} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
 import {createInterface} from 'node:readline';
+import {Wakeup} from '../../test/helpers/wakeup.js';
 
 const live = new Set<Child>();
 
@@ -35,7 +36,7 @@ export class Child {
 	readonly spawnedAtMs: number;
 	stderr = '';
 	readonly exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>;
-	readonly #waiters = new Set<() => void>();
+	readonly #wakeup = new Wakeup();
 
 	constructor(command: string, args: readonly string[], options: SpawnOptions = {}) {
 		const pinned = options.cpus !== undefined && hasTaskset;
@@ -53,7 +54,7 @@ export class Child {
 			}
 
 			options.onLine?.(text, atMs);
-			this.#wake();
+			this.#wakeup.wakeAll();
 		});
 		this.process.stderr!.on('data', (chunk: Buffer) => {
 			this.stderr = (this.stderr + chunk.toString()).slice(-4000);
@@ -63,7 +64,7 @@ export class Child {
 			this.process.on('exit', (code, signal) => {
 				live.delete(this);
 				resolve({code, signal});
-				this.#wake();
+				this.#wakeup.wakeAll();
 			});
 		});
 	}
@@ -103,16 +104,7 @@ export class Child {
 			}
 
 			// eslint-disable-next-line no-await-in-loop
-			await new Promise<void>((resolve) => {
-				const wake = () => {
-					clearTimeout(timer);
-					this.#waiters.delete(wake);
-					resolve();
-				};
-
-				const timer = setTimeout(wake, left);
-				this.#waiters.add(wake);
-			});
+			await this.#wakeup.wait(left);
 		}
 	}
 
@@ -136,12 +128,6 @@ export class Child {
 		const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
 		await this.exited;
 		clearTimeout(timer);
-	}
-
-	#wake(): void {
-		for (const wake of this.#waiters) {
-			wake();
-		}
 	}
 }
 

@@ -14,7 +14,7 @@ import {LamportClock} from './lamport.js';
 import {PeerTable, type PeerRecord, type PeerState} from './peer-table.js';
 import {seededUniform, type Uniform} from './random.js';
 import {exposureWarning, NodeSecurity, type SecurityOptions} from './security.js';
-import {Transport, type ReceivedFrames, type TransportEvent, type TransportOptions} from './transport.js';
+import {Transport, type OnFrames, type TransportEvent, type TransportOptions} from './transport.js';
 import * as wire from './wire.js';
 import type {RejectReason, WireMessage} from './wire.js';
 
@@ -463,7 +463,7 @@ export class ChorusNode {
 		});
 	}
 
-	readonly #onFrames = ({frames, endpoint}: ReceivedFrames): void => {
+	readonly #onFrames: OnFrames = (frames, endpoint) => {
 		this.#received++;
 		if (frames.length !== 1) {
 			this.#reject('multipart');

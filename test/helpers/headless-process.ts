@@ -7,6 +7,7 @@ import {spawn, type ChildProcess} from 'node:child_process';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {createInterface} from 'node:readline';
+import {Wakeup} from './wakeup.js';
 
 export const CLI_PATH = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/cli.js');
 
@@ -17,7 +18,7 @@ export class HeadlessProcess {
 	readonly lines: Line[] = [];
 	stderr = '';
 	readonly exited: Promise<{code: number | null; signal: NodeJS.Signals | null}>;
-	readonly #waiters = new Set<() => void>();
+	readonly #wakeup = new Wakeup();
 
 	constructor(args: string[], options: {env?: NodeJS.ProcessEnv} = {}) {
 		this.child = spawn(process.execPath, [CLI_PATH, '--headless', ...args], {
@@ -31,9 +32,7 @@ export class HeadlessProcess {
 				this.lines.push({type: 'event', kind: 'unparsable', text, receivedAtMs: performance.now()});
 			}
 
-			for (const wake of this.#waiters) {
-				wake();
-			}
+			this.#wakeup.wakeAll();
 		});
 		this.child.stderr!.on('data', (chunk: Buffer) => {
 			this.stderr += chunk.toString();
@@ -41,9 +40,7 @@ export class HeadlessProcess {
 		this.exited = new Promise((resolve) => {
 			this.child.on('exit', (code, signal) => {
 				resolve({code, signal});
-				for (const wake of this.#waiters) {
-					wake();
-				}
+				this.#wakeup.wakeAll();
 			});
 		});
 	}
@@ -85,16 +82,7 @@ export class HeadlessProcess {
 			}
 
 			// eslint-disable-next-line no-await-in-loop
-			await new Promise<void>((resolve) => {
-				const wake = () => {
-					clearTimeout(timer);
-					this.#waiters.delete(wake);
-					resolve();
-				};
-
-				const timer = setTimeout(wake, left);
-				this.#waiters.add(wake);
-			});
+			await this.#wakeup.wait(left);
 		}
 	}
 
