@@ -37,6 +37,7 @@ const knownFlags = {
 	maxMessageBytes: {type: 'string'},
 	hwm: {type: 'string'},
 	maxPeerRate: {type: 'string'},
+	engine: {type: 'string'},
 } as const;
 
 const cli = meow(
@@ -65,6 +66,7 @@ const cli = meow(
 	  --seed <n>                Seed the randomness, to reproduce a run
 	  --scenario <file>         Play a timeline of faults and peer actions (.json, .yaml)
 	  --legacy-admission        Behave like the original Python node (no TTL, last message wins)
+	  --engine <name>           builtin (default): ZMTP in TypeScript for tcp://; libzmq: zeromq.js
 
 	Security (see README, "Running across machines safely")
 	  --curve-secret-key-file <file>  Encrypt and authenticate every connection with CURVE

@@ -5,6 +5,7 @@ Validation turns raw flag text into a typed config or throws a ConfigError namin
 the CLI prints as one line with exit code 2.
 */
 
+import {ENGINE_CHOICES, type EngineChoice} from './mesh/engine/select.js';
 import {isPrintableId} from './mesh/wire.js';
 import {checkScenarioPeers, loadScenario, ScenarioError, type Scenario} from './scenario.js';
 
@@ -70,6 +71,7 @@ export type RawFlags = {
 	maxMessageBytes?: string;
 	hwm?: string;
 	maxPeerRate?: string;
+	engine?: string;
 };
 
 export type Config = {
@@ -100,6 +102,8 @@ export type Config = {
 	maxMessageBytes: number;
 	hwm: number;
 	peerRatePerS: number;
+	/** Which code speaks ZeroMQ: the built-in engines (ZMTP over node:net, in-memory inproc) or libzmq. */
+	engine: EngineChoice;
 };
 
 /**
@@ -228,6 +232,7 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 		throw new ConfigError('--demo', 'demo peers run without CURVE keys; they cannot join a node with --curve-secret-key-file');
 	}
 	const scenario = resolveScenario(flags.scenario, demoPeers);
+	const engine = resolveEngine(flags.engine, curve !== undefined);
 
 	return {
 		id: flags.id,
@@ -253,7 +258,26 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 		maxMessageBytes,
 		hwm,
 		peerRatePerS,
+		engine,
 	};
+}
+
+/** CURVE is spoken by libzmq only: asking for the built-in engine with it is a contradiction, not a silent switch. */
+function resolveEngine(text: string | undefined, curve: boolean): EngineChoice {
+	if (text === undefined) {
+		return curve ? 'libzmq' : 'builtin';
+	}
+
+	const choice = ENGINE_CHOICES.find((candidate) => candidate === text.trim());
+	if (choice === undefined) {
+		throw new ConfigError('--engine', `must be one of ${ENGINE_CHOICES.join(', ')}, not "${text}"`);
+	}
+
+	if (curve && choice === 'builtin') {
+		throw new ConfigError('--engine', 'CURVE is spoken by libzmq only; leave --engine out or use --engine libzmq');
+	}
+
+	return choice;
 }
 
 /** CURVE needs both files: a key without an allow list would let anyone in, and the reverse means nothing. */

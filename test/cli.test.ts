@@ -45,6 +45,7 @@ describe('bad input', () => {
 		[['--headless', '--report-ms', ''], '--report-ms'],
 		[['--headless', '70000'], 'bind-port'],
 		[['--headless', '5555', '5556,abc'], 'peer-ports'],
+		[['--headless', '--engine', 'zmq4'], '--engine'],
 	])('%j gives one line naming %s and exit code 2', (args, flag) => {
 		expectOneLineError(run(args), flag);
 	});

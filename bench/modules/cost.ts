@@ -25,8 +25,10 @@ export const cost: BenchModule = {
 			unit: 'ratio',
 			target: {comparison: '<=', value: 0.6, text: '<= 0.6'},
 		},
+		{id: 'cost.node-libzmq', label: 'chorus-tui --engine libzmq (as before the built-in engine), CPU per node', unit: '% of a core'},
+		{id: 'cost.node-libzmq-vs-python', label: 'chorus-tui --engine libzmq / Python, CPU per node', unit: 'ratio'},
 		{id: 'cost.node.main-thread', label: 'chorus-tui: its main (JavaScript) thread', unit: '% of a core'},
-		{id: 'cost.node.zmq-io-thread', label: 'chorus-tui: its libzmq I/O thread', unit: '% of a core'},
+		{id: 'cost.node.zmq-io-thread', label: 'chorus-tui: its libzmq I/O thread (none unless a socket uses libzmq)', unit: '% of a core'},
 		{id: 'cost.node.other-threads', label: 'chorus-tui: every other thread (V8, libuv, ZMQ reaper)', unit: '% of a core'},
 		{id: 'cost.node.rss', label: 'chorus-tui --headless, resident memory per node', unit: 'MiB'},
 	],
@@ -41,21 +43,26 @@ async function runCost(context: BenchContext): Promise<ModuleOutput> {
 	const measurements = new Measurements();
 	for (let run = 0; run < runs; run++) {
 		// eslint-disable-next-line no-await-in-loop
-		const chorus = await measureChorusMesh(nodes, settleMs, windowMs, measurements);
+		const chorus = await measureChorusMesh(nodes, settleMs, windowMs, measurements, 'builtin');
 		context.log(`cost run ${run + 1}/${runs} chorus: ${chorus.toFixed(2)} % of a core per node`);
+		// eslint-disable-next-line no-await-in-loop
+		const chorusLibzmq = await measureChorusMesh(nodes, settleMs, windowMs, measurements, 'libzmq');
+		context.log(`cost run ${run + 1}/${runs} chorus --engine libzmq: ${chorusLibzmq.toFixed(2)} % of a core per node`);
 		// eslint-disable-next-line no-await-in-loop
 		const python = await measurePythonMesh(nodes, settleMs, windowMs);
 		context.log(`cost run ${run + 1}/${runs} python: ${python.toFixed(2)} % of a core per node`);
 		measurements.add('cost.node', round2(chorus));
 		measurements.add('cost.python', round2(python));
 		measurements.add('cost.node-vs-python', Math.round((chorus / python) * 1000) / 1000);
+		measurements.add('cost.node-libzmq', round2(chorusLibzmq));
+		measurements.add('cost.node-libzmq-vs-python', Math.round((chorusLibzmq / python) * 1000) / 1000);
 	}
 
 	return {
 		values: measurements.values,
 		warnings: measurements.warnings,
 		method: [
-			`${nodes} processes in a full mesh on 127.0.0.1, 10 Hz: \`chorus-tui --headless --demo 0\` (defaults, NDJSON report every 1000 ms read by the runner), then ${nodes} Python nodes built like the original (bench/python/original_node.py: pyzmq, a receive thread looping recv_json(NOBLOCK) with a 10 ms sleep, a publish thread every 100 ms).`,
+			`${nodes} processes in a full mesh on 127.0.0.1, 10 Hz: \`chorus-tui --headless --demo 0\` (defaults: the built-in ZMTP engine; NDJSON report every 1000 ms read by the runner), the same with \`--engine libzmq\` (zeromq.js, the figure before the built-in engine), then ${nodes} Python nodes built like the original (bench/python/original_node.py: pyzmq, a receive thread looping recv_json(NOBLOCK) with a 10 ms sleep, a publish thread every 100 ms).`,
 			`Once every chorus node lists all ${nodes - 1} peers (the Python ones: once all print ready), ${settleMs} ms to settle, then CPU time (utime + stime of the whole process, all threads, /proc/PID/stat) over a ${windowMs} ms window; the figure is the mean over the ${nodes} processes, as a percentage of one core. ${runs} run(s), alternating; ratios per run, then the median.`,
 		],
 	};
@@ -81,7 +88,13 @@ async function measureWindow(pids: number[], windowMs: number, threads?: Map<str
 	return mean(pids.map((_pid, index) => ((after[index]! - before[index]!) / seconds) * 100));
 }
 
-async function measureChorusMesh(count: number, settleMs: number, windowMs: number, measurements: Measurements): Promise<number> {
+async function measureChorusMesh(
+	count: number,
+	settleMs: number,
+	windowMs: number,
+	measurements: Measurements,
+	engine: 'builtin' | 'libzmq',
+): Promise<number> {
 	const formTimeoutMs = count < 10 ? 10_000 : 30_000;
 	const ports = await freePorts(count);
 	const endpoints = ports.map((port) => `tcp://127.0.0.1:${port}`);
@@ -92,6 +105,8 @@ async function measureChorusMesh(count: number, settleMs: number, windowMs: numb
 				endpoints[index]!,
 				'--peer',
 				endpoints.filter((_endpoint, other) => other !== index).join(','),
+				'--engine',
+				engine,
 			]),
 	);
 	try {
@@ -107,11 +122,15 @@ async function measureChorusMesh(count: number, settleMs: number, windowMs: numb
 		await sleep(settleMs);
 		const threads = new Map<string, number[]>();
 		const share = await measureWindow(nodes.map((node) => node.pid), windowMs, threads);
-		measurements.add('cost.node.main-thread', round2(mean(threads.get('main') ?? [Number.NaN])));
-		measurements.add('cost.node.zmq-io-thread', round2(mean(threads.get('ZMQbg/IO/0') ?? [Number.NaN])));
-		const others = [...threads].filter(([name]) => name !== 'main' && name !== 'ZMQbg/IO/0');
-		measurements.add('cost.node.other-threads', round2(others.reduce((sum, [, shares]) => sum + mean(shares), 0)));
-		measurements.add('cost.node.rss', Math.round(mean(nodes.map((node) => residentMiB(node.pid)))));
+		if (engine === 'builtin') {
+			measurements.add('cost.node.main-thread', round2(mean(threads.get('main') ?? [Number.NaN])));
+			// A process that opened no libzmq socket has no I/O thread at all.
+			measurements.add('cost.node.zmq-io-thread', round2(mean(threads.get('ZMQbg/IO/0') ?? [0])));
+			const others = [...threads].filter(([name]) => name !== 'main' && name !== 'ZMQbg/IO/0');
+			measurements.add('cost.node.other-threads', round2(others.reduce((sum, [, shares]) => sum + mean(shares), 0)));
+			measurements.add('cost.node.rss', Math.round(mean(nodes.map((node) => residentMiB(node.pid)))));
+		}
+
 		return share;
 	} finally {
 		await stopAll(nodes.map((node) => node.child));

@@ -6,8 +6,8 @@ node's loop, in the same run.
 Fairness on a 2-core machine: the load generator (one Python process with 64 PUB sockets, and its
 libzmq I/O thread) is pinned to CPU 0; every receiver (with its own libzmq I/O thread) is pinned to
 CPU 1. So each receiver has one core to itself, the load is the same frames at the same offered
-rate for all three, and what a receiver cannot take is dropped by ZeroMQ at the high-water mark:
-the measured rate is the receiver's capacity on one core. The three receivers take turns within
+rate for all of them, and what a receiver cannot take is dropped by ZeroMQ at the high-water mark:
+the measured rate is the receiver's capacity on one core. The receivers take turns within
 each run, in a rotating order, so drift in the machine's load hits them alike.
 */
 
@@ -17,7 +17,7 @@ import {BENCH_DIST_DIR, PYTHON, PYTHON_DIR} from '../lib/paths.js';
 import {Child, cpuSeconds} from '../lib/proc.js';
 import {Measurements, type BenchContext, type BenchModule, type ModuleOutput} from '../lib/module.js';
 
-type Variant = 'bare' | 'python' | 'node';
+type Variant = 'bare' | 'python' | 'node' | 'node-libzmq';
 
 type Report = {t: number; count: number; tickLateMs?: {p50: number; p99: number; max: number}; rejected?: Record<string, number>};
 
@@ -31,6 +31,7 @@ export const ingest: BenchModule = {
 		{id: 'ingest.bare', label: '(a) bare zeromq.js subscriber loop, received', unit: 'msg/s'},
 		{id: 'ingest.python', label: '(b) original Python loop (pyzmq recv_json), received', unit: 'msg/s'},
 		{id: 'ingest.node', label: 'ChorusNode: received, decoded, validated, admitted', unit: 'msg/s'},
+		{id: 'ingest.node-libzmq', label: 'ChorusNode on the libzmq engine (`--engine libzmq`, as before the built-in one)', unit: 'msg/s'},
 		{
 			id: 'ingest.node-vs-bare',
 			label: 'ChorusNode / bare loop',
@@ -46,6 +47,7 @@ export const ingest: BenchModule = {
 		{id: 'ingest.bare.per-cpu-s', label: '(a) bare loop, messages per CPU-second of its process', unit: 'msg/CPU-s'},
 		{id: 'ingest.python.per-cpu-s', label: '(b) Python loop, messages per CPU-second of its process', unit: 'msg/CPU-s'},
 		{id: 'ingest.node.per-cpu-s', label: 'ChorusNode, messages per CPU-second of its process', unit: 'msg/CPU-s'},
+		{id: 'ingest.node-libzmq.per-cpu-s', label: 'ChorusNode on libzmq, messages per CPU-second of its process', unit: 'msg/CPU-s'},
 		{id: 'ingest.tick-late.p50', label: 'tick lateness during the flood, p50', unit: 'ms'},
 		{
 			id: 'ingest.tick-late.p99',
@@ -72,7 +74,7 @@ async function runIngest(context: BenchContext): Promise<ModuleOutput> {
 	});
 	try {
 		await load.waitForLine((line) => line === 'ready', 10_000);
-		const variants: Variant[] = ['bare', 'python', 'node'];
+		const variants: Variant[] = ['bare', 'python', 'node', 'node-libzmq'];
 		for (let run = 0; run < runs; run++) {
 			const rates: Partial<Record<Variant, number>> = {};
 			for (let turn = 0; turn < variants.length; turn++) {
@@ -125,9 +127,9 @@ async function runIngest(context: BenchContext): Promise<ModuleOutput> {
 		values: measurements.values,
 		warnings: measurements.warnings,
 		method: [
-			`${peers} publishing peers in one Python process (pyzmq, PUB sockets, valid v1 frames of about 170 bytes, increasing lamport_time, no pacing) pinned to CPU ${LOAD_CPU}; each receiver pinned to CPU ${RECEIVER_CPU} (taskset), so it has one core with its libzmq I/O thread.`,
-			'(a) one zeromq.js Subscriber connected to every publisher, `for await` counting frames; (b) Debian python3-zmq: one SUB socket, recv_json(NOBLOCK), 10 ms sleep when empty, last message per node_id in a dict; node: a ChorusNode (defaults, 10 Hz) with one SUB socket per peer, counting admitted messages.',
-			`${runs} run(s); in each, the three receivers take turns (rotating order), each ${warmupMs} ms warm-up then a ${windowMs} ms window, rate from the receiver's own counter and clock. Ratios are per run, then the median. Tick lateness is the node's own stats.tickLateMs (last 128 ticks) at the end of its window.`,
+			`${peers} publishing peers in one Python process (pyzmq, PUB sockets, valid v1 frames of about 170 bytes, increasing lamport_time, no pacing) pinned to CPU ${LOAD_CPU}; each receiver pinned to CPU ${RECEIVER_CPU} (taskset), so it has one core, shared with its libzmq I/O thread where it has one.`,
+			'(a) one zeromq.js Subscriber connected to every publisher, `for await` counting frames; (b) Debian python3-zmq: one SUB socket, recv_json(NOBLOCK), 10 ms sleep when empty, last message per node_id in a dict; node: a ChorusNode (defaults, 10 Hz: the built-in ZMTP engine over node:net) with one subscriber per peer, counting admitted messages; node-libzmq: the same node with `--engine libzmq` (one zeromq.js SUB socket per peer), the figure before the built-in engine.',
+			`${runs} run(s); in each, the four receivers take turns (rotating order), each ${warmupMs} ms warm-up then a ${windowMs} ms window, rate from the receiver's own counter and clock. Ratios are per run, then the median. Tick lateness is the node's own stats.tickLateMs (last 128 ticks) at the end of its window.`,
 		],
 	};
 }

@@ -1,8 +1,9 @@
 /**
 One receiver under the ingest flood, in its own process: `node` (a ChorusNode: receive, decode,
-validate, admit) or `bare` (a zeromq.js subscriber loop that only receives, the stack's ceiling).
+validate, admit), `node-libzmq` (the same on the libzmq engine, as it was before the built-in one)
+or `bare` (a zeromq.js subscriber loop that only receives, the stack's ceiling).
 
-Usage: ingest-receiver.js node|bare BIND_PORT PORT[,PORT...]
+Usage: ingest-receiver.js node|node-libzmq|bare BIND_PORT PORT[,PORT...]
 Prints {"t": ms, "count": n, ...} every half second; `count` is admitted messages for `node` and
 received messages for `bare`.
 */
@@ -20,9 +21,9 @@ function report(fields: Record<string, unknown>): void {
 	process.stdout.write(`${JSON.stringify({t: performance.now(), ...fields})}\n`);
 }
 
-async function runNode(): Promise<void> {
+async function runNode(engine: 'builtin' | 'libzmq'): Promise<void> {
 	const node = new ChorusNode(
-		defaultNodeOptions({id: 'ingest-node', bindEndpoint: `tcp://127.0.0.1:${bindPort}`}, {peerEndpoints: endpoints}),
+		defaultNodeOptions({id: 'ingest-node', bindEndpoint: `tcp://127.0.0.1:${bindPort}`}, {peerEndpoints: endpoints, transport: {engine}}),
 	);
 	await node.start();
 	setInterval(() => {
@@ -61,11 +62,11 @@ async function runBare(): Promise<void> {
 	}
 }
 
-if (mode === 'node') {
-	await runNode();
+if (mode === 'node' || mode === 'node-libzmq') {
+	await runNode(mode === 'node' ? 'builtin' : 'libzmq');
 } else if (mode === 'bare') {
 	await runBare();
 } else {
-	process.stderr.write(`ingest-receiver: unknown mode ${String(mode)}; use node or bare\n`);
+	process.stderr.write(`ingest-receiver: unknown mode ${String(mode)}; use node, node-libzmq or bare\n`);
 	process.exit(2);
 }

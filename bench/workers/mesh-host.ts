@@ -2,7 +2,7 @@
 N ChorusNode instances in this one process, in a full mesh, sampled every second.
 
 Usage: mesh-host.js PORT[,PORT...]   (TCP loopback)
-       mesh-host.js inproc:N         (N nodes over ZeroMQ's inproc:// transport, one shared context)
+       mesh-host.js inproc:N         (N nodes over inproc://, the built-in in-memory engine)
 Prints {"type":"started"} once every node is up, then a sample a second ({"type":"sample", r,
 minPeers, lateP99Median, lateP99Max, cpuS, rssMiB}); {"type":"error", message} and exit 1 when a
 node cannot start (the open-file limit, usually). Stops on SIGTERM.

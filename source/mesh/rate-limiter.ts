@@ -22,11 +22,26 @@ export const DEFAULT_RATE_LIMITS: RateLimiterOptions = {
 	maxKeys: 4096,
 };
 
-type Bucket = {tokens: number; ratePerS: number; lastMs: number};
+/**
+A bucket is also a link in the list that orders the buckets by last use: a message moves its
+bucket to the newest end with a few pointer writes, where re-inserting it into the Map (what keeps a
+Map in use order) costs two more hash operations per message.
+*/
+type Bucket = {
+	readonly key: string;
+	tokens: number;
+	ratePerS: number;
+	lastMs: number;
+	older: Bucket | undefined;
+	newer: Bucket | undefined;
+};
 
 export class RateLimiter {
 	readonly #options: RateLimiterOptions;
 	readonly #buckets = new Map<string, Bucket>();
+	/** Least recently used: the one to drop when full. */
+	#oldest: Bucket | undefined;
+	#newest: Bucket | undefined;
 
 	constructor(options: Partial<RateLimiterOptions> = {}) {
 		this.#options = {...DEFAULT_RATE_LIMITS, ...options};
@@ -52,22 +67,25 @@ export class RateLimiter {
 		const ratePerS = this.ratePerS(announcedHz);
 		let bucket = this.#buckets.get(key);
 		if (bucket === undefined) {
-			if (this.#buckets.size >= this.#options.maxKeys) {
-				this.#buckets.delete(this.#buckets.keys().next().value!);
+			if (this.#oldest !== undefined && this.#buckets.size >= this.#options.maxKeys) {
+				this.#remove(this.#oldest);
 			}
 
-			bucket = {tokens: ratePerS, ratePerS, lastMs: nowMs};
+			bucket = {key, tokens: ratePerS, ratePerS, lastMs: nowMs, older: undefined, newer: undefined};
+			this.#buckets.set(key, bucket);
+			this.#append(bucket);
 		} else {
 			// Refill at the rate the peer announced before; a new announcement applies from now on.
 			const elapsedS = Math.max(0, nowMs - bucket.lastMs) / 1000;
 			bucket.tokens = Math.min(ratePerS, bucket.tokens + elapsedS * bucket.ratePerS);
 			bucket.ratePerS = ratePerS;
 			bucket.lastMs = nowMs;
-			// Least recently used last, so the first key is the one to drop when full.
-			this.#buckets.delete(key);
+			if (bucket !== this.#newest) {
+				this.#unlink(bucket);
+				this.#append(bucket);
+			}
 		}
 
-		this.#buckets.set(key, bucket);
 		if (bucket.tokens < 1) {
 			return false;
 		}
@@ -78,14 +96,51 @@ export class RateLimiter {
 
 	/** Forget buckets that have refilled completely: they hold nothing a new bucket would not. */
 	prune(nowMs: number): void {
-		for (const [key, bucket] of this.#buckets) {
+		for (const bucket of this.#buckets.values()) {
 			if (bucket.tokens + ((nowMs - bucket.lastMs) / 1000) * bucket.ratePerS >= bucket.ratePerS) {
-				this.#buckets.delete(key);
+				this.#remove(bucket);
 			}
 		}
 	}
 
 	forget(key: string): void {
-		this.#buckets.delete(key);
+		const bucket = this.#buckets.get(key);
+		if (bucket !== undefined) {
+			this.#remove(bucket);
+		}
+	}
+
+	#remove(bucket: Bucket): void {
+		this.#buckets.delete(bucket.key);
+		this.#unlink(bucket);
+	}
+
+	#append(bucket: Bucket): void {
+		bucket.older = this.#newest;
+		bucket.newer = undefined;
+		if (this.#newest === undefined) {
+			this.#oldest = bucket;
+		} else {
+			this.#newest.newer = bucket;
+		}
+
+		this.#newest = bucket;
+	}
+
+	#unlink(bucket: Bucket): void {
+		if (bucket.older === undefined) {
+			this.#oldest = bucket.newer;
+		} else {
+			bucket.older.newer = bucket.newer;
+		}
+
+		if (bucket.newer === undefined) {
+			this.#newest = bucket.older;
+		} else {
+			bucket.newer.older = bucket.older;
+		}
+
+		bucket.older = undefined;
+		bucket.newer = undefined;
 	}
 }

@@ -1,23 +1,30 @@
 /**
-ZeroMQ transport: one Publisher bound to this node's endpoint and one Subscriber per peer endpoint.
+The node's links: one publisher bound to this node's endpoint and one subscriber per peer endpoint,
+over whichever engine serves each endpoint (`engine/select.ts`).
 
-One socket per peer keeps per-peer connection state (and lets CURVE pin each peer's key). Receiving
-is pull-based: the node drains the sockets once per tick, since waking the event loop for every
-message costs more than the message itself.
+One subscriber per peer keeps per-peer connection state (and lets CURVE pin each peer's key).
+Receiving is pull-based: the node drains the subscribers once per tick, since waking the event loop
+for every message costs more than the message itself. What is the same whatever the engine lives
+here: the fair share of a drain, the silence watchdog, and the backoff when a link is given up.
 */
 
 import {performance} from 'node:perf_hooks';
-import * as zmq from 'zeromq';
+import type {DropReason, EngineName, LinkEvent, OnFrames, PublisherEvent, PublisherSocket, SocketOptions, SubscriberSocket} from './engine/engine.js';
+import {engineSelector, type EngineChoice, type EngineSelector} from './engine/select.js';
+import type {LibzmqSocketOptions} from './engine/libzmq.js';
 import {MAX_MESSAGE_BYTES} from './wire.js';
+
+export type {OnFrames} from './engine/engine.js';
 
 export type TransportEvent =
 	| {kind: 'peer-connected'; endpoint: string}
 	| {kind: 'peer-disconnected'; endpoint: string}
-	/** libzmq dropped the connection for a protocol error (an oversized frame) and will not retry. */
+	/** A link was given up (an oversized frame, a malformed stream, a refused handshake) and is reopened after `retryInMs`. */
 	| {
 			kind: 'connection-dropped';
 			endpoint: string;
 			retryInMs: number;
+			reason: DropReason;
 			/** The drop followed a failed handshake (CURVE refused us), not an oversized frame. */
 			afterHandshakeFailure?: boolean;
 	  }
@@ -27,19 +34,15 @@ export type TransportEvent =
 	/** A subscriber's handshake with our publisher failed (with CURVE: no key, or not our key). */
 	| {kind: 'client-handshake-failed'; reason: string; code?: string};
 
-export type TransportOptions = {
+export type TransportOptions = LibzmqSocketOptions & {
 	bindEndpoint: string;
 	maxMessageBytes?: number;
-	/** Messages queued per socket before ZeroMQ drops the newest; bounds memory per peer. */
+	/** Messages queued per socket before the newest are dropped; bounds memory per peer. */
 	highWaterMark?: number;
+	/** `builtin` (default): ZMTP over node:net for tcp://, an in-memory bus for inproc://; `libzmq`: zeromq.js for all. */
+	engine?: EngineChoice;
 	onEvent?: (event: TransportEvent) => void;
-	/** Extra options for every socket (CURVE keys); applied before bind or connect. */
-	publisherOptions?: Partial<zmq.Publisher>;
-	subscriberOptions?: (endpoint: string) => Partial<zmq.Subscriber>;
 };
-
-/** Called for every message a drain takes: two arguments, so the hot path allocates no wrapper. */
-export type OnFrames = (frames: Buffer[], endpoint: string) => void;
 
 /** Why a bind failed, in terms an operator can act on. */
 export class BindError extends Error {
@@ -53,8 +56,7 @@ export class BindError extends Error {
 	}
 }
 
-/** How long after a `disconnect` a reconnect attempt must show before we call the drop terminal. */
-const TERMINAL_DROP_WINDOW_MS = 300;
+const RECONNECT_INTERVAL_MS = 100;
 const RECONNECT_BACKOFF_START_MS = 100;
 const RECONNECT_BACKOFF_MAX_MS = 5000;
 const BACKOFF_RESET_AFTER_MS = 10_000;
@@ -76,11 +78,10 @@ const SILENT_LINK_MAX_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 1000;
 
 class PeerLink {
-	socket!: zmq.Subscriber;
+	socket!: SubscriberSocket;
 	connected = false;
 	backoffMs = RECONNECT_BACKOFF_START_MS;
 	lastDropMs = 0;
-	dropTimer: NodeJS.Timeout | undefined;
 	reopenTimer: NodeJS.Timeout | undefined;
 	draining = false;
 	/** When this link last delivered a frame, or was (re)connected: the silence watchdog's mark. */
@@ -91,34 +92,47 @@ class PeerLink {
 	not redialled ten times a minute; back to SILENT_LINK_MS with the next frame.
 	*/
 	silenceAllowedMs = SILENT_LINK_MS;
-	/** The last handshake on this socket failed: a drop that follows is a refusal, not a bad frame. */
-	handshakeFailed = false;
 
 	constructor(readonly endpoint: string) {}
 }
 
 export class Transport {
 	readonly #options: TransportOptions;
+	readonly #socketOptions: SocketOptions;
+	readonly #engineFor: EngineSelector;
 	readonly #links = new Map<string, PeerLink>();
 	/** The links as an array, rebuilt only when one is added or removed, not on every drain. */
 	#linkList: PeerLink[] = [];
-	#publisher: zmq.Publisher | undefined;
-	#boundEndpoint = '';
-	#sending = false;
+	#publisher: PublisherSocket | undefined;
 	/** Where the next drain pass starts: the first link the last pass did not reach. */
 	#drainFrom = 0;
 	#closed = false;
 
 	constructor(options: TransportOptions) {
 		this.#options = options;
+		this.#socketOptions = {
+			maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
+			highWaterMark: options.highWaterMark ?? 1000,
+			reconnectIntervalMs: RECONNECT_INTERVAL_MS,
+			connectTimeoutMs: CONNECT_TIMEOUT_MS,
+		};
+		this.#engineFor = engineSelector(options.engine ?? 'builtin', {
+			publisherOptions: options.publisherOptions,
+			subscriberOptions: options.subscriberOptions,
+		});
 	}
 
 	get endpoint(): string {
-		return this.#boundEndpoint;
+		return this.#publisher?.endpoint ?? '';
 	}
 
 	get peerEndpoints(): string[] {
 		return [...this.#links.keys()];
+	}
+
+	/** The engine that serves an endpoint (the bound one when none is given). */
+	engineName(endpoint = this.#options.bindEndpoint): EngineName {
+		return this.#engineFor(endpoint).name;
 	}
 
 	isConnected(endpoint: string): boolean {
@@ -126,24 +140,14 @@ export class Transport {
 	}
 
 	async start(): Promise<void> {
-		const publisher = new zmq.Publisher({
-			linger: 0,
-			sendHighWaterMark: this.#options.highWaterMark ?? 1000,
-			// A PUB socket never blocks (it drops at the high-water mark), so send() need not ask
-			// libzmq for the socket's events first: one syscall less per publish.
-			sendTimeout: 0,
-			...this.#options.publisherOptions,
-		});
-		void this.#watchPublisher(publisher.events);
+		const endpoint = this.#options.bindEndpoint;
 		try {
-			await publisher.bind(this.#options.bindEndpoint);
+			this.#publisher = await this.#engineFor(endpoint).bind(endpoint, this.#socketOptions, (event: PublisherEvent) => {
+				this.#emit({kind: event.type, reason: event.reason, ...(event.code === undefined ? {} : {code: event.code})});
+			});
 		} catch (error) {
-			publisher.close();
-			throw toBindError(this.#options.bindEndpoint, error);
+			throw toBindError(endpoint, error);
 		}
-
-		this.#publisher = publisher;
-		this.#boundEndpoint = publisher.lastEndpoint ?? this.#options.bindEndpoint;
 	}
 
 	addPeer(endpoint: string): void {
@@ -154,7 +158,7 @@ export class Transport {
 		const link = new PeerLink(endpoint);
 		this.#links.set(endpoint, link);
 		this.#linkList = [...this.#links.values()];
-		this.#openSubscriber(link);
+		this.#open(link);
 	}
 
 	removePeer(endpoint: string): void {
@@ -165,31 +169,37 @@ export class Transport {
 
 		this.#links.delete(endpoint);
 		this.#linkList = [...this.#links.values()];
-		clearTimeout(link.dropTimer);
 		clearTimeout(link.reopenTimer);
 		link.socket.close();
 	}
 
-	/** Publish one frame; a frame is dropped rather than queued if the last send is still pending. */
-	async publish(frame: string): Promise<boolean> {
-		const publisher = this.#publisher;
-		if (publisher === undefined || this.#closed || this.#sending) {
+	/** Publish one frame; false when the engine could not take it (closed, or the last send pending). */
+	publish(frame: string): boolean | Promise<boolean> {
+		if (this.#publisher === undefined || this.#closed) {
 			return false;
 		}
 
-		this.#sending = true;
-		try {
-			await publisher.send(frame);
-			return true;
-		} catch {
-			return false;
-		} finally {
-			this.#sending = false;
-		}
+		return this.#publisher.send(frame);
 	}
 
 	/**
-	Receive what is queued on every peer socket, up to `budget` messages in all.
+	Have every link that reads on demand read what has arrived; the data comes in the event loop's
+	next poll phase, so a caller yields once (setImmediate) before it drains. Returns true when some
+	link started a read, false when there is nothing to wait for.
+	*/
+	fetch(): boolean {
+		let started = false;
+		for (const link of this.#linkList) {
+			if (link.socket.fetch?.() === true) {
+				started = true;
+			}
+		}
+
+		return started;
+	}
+
+	/**
+	Receive what is queued on every peer link, up to `budget` messages in all.
 	Returns true when messages remain, so the caller can come back after yielding to the event loop.
 	*/
 	async drain(budget: number, onFrames: OnFrames): Promise<boolean> {
@@ -214,52 +224,33 @@ export class Transport {
 				continue;
 			}
 
-			link.draining = true;
-			const {socket} = link;
-			try {
-				let taken = 0;
-				while (taken < quota && remaining > 0 && !socket.closed && socket.readable) {
-					// eslint-disable-next-line no-await-in-loop -- a readable socket answers at once.
-					const frames = await socket.receive();
-					link.lastHeardMs = nowMs;
-					link.silenceAllowedMs = SILENT_LINK_MS;
-					taken++;
-					remaining--;
-					onFrames(frames, link.endpoint);
+			const share = Math.min(quota, remaining);
+			let taken = link.socket.take(share, onFrames, link.endpoint);
+			if (typeof taken !== 'number') {
+				link.draining = true;
+				try {
+					// eslint-disable-next-line no-await-in-loop -- one link at a time keeps the share fair.
+					taken = await taken;
+				} finally {
+					link.draining = false;
 				}
+			}
 
-				// A link that used up its share probably has more waiting (the loop asked the others);
-				// saying so without asking saves a syscall per link, at the price of a pass that may
-				// find nothing.
-				if (taken === quota || remaining === 0) {
-					more = true;
-				}
-			} catch {
-				// The socket was closed under us (stop, or a reconnect); nothing was lost that mattered.
-			} finally {
-				link.draining = false;
+			if (taken > 0) {
+				link.lastHeardMs = nowMs;
+				link.silenceAllowedMs = SILENT_LINK_MS;
+				remaining -= taken;
+			}
+
+			// A link that used up its share probably has more waiting (the loop asked the others);
+			// saying so without asking saves a call per link, at the price of a pass that may find nothing.
+			if (taken === share) {
+				more = true;
 			}
 		}
 
 		this.#drainFrom = (start + visited) % links.length;
 		return more || visited < links.length;
-	}
-
-
-	/** Dial afresh every connected link that has delivered nothing for SILENT_LINK_MS. */
-	#resetSilentLinks(links: readonly PeerLink[], nowMs: number): void {
-		for (const link of links) {
-			if (link.connected && !link.draining && nowMs - link.lastHeardMs > link.silenceAllowedMs) {
-				const silentMs = Math.round(nowMs - link.lastHeardMs);
-				link.silenceAllowedMs = Math.min(2 * link.silenceAllowedMs, SILENT_LINK_MAX_MS);
-				link.connected = false;
-				clearTimeout(link.dropTimer);
-				link.dropTimer = undefined;
-				link.socket.close();
-				this.#openSubscriber(link);
-				this.#emit({kind: 'link-reset', endpoint: link.endpoint, silentMs});
-			}
-		}
 	}
 
 	async close(): Promise<void> {
@@ -272,108 +263,62 @@ export class Transport {
 		this.#publisher = undefined;
 	}
 
-	/** Open (or reopen) the link's subscriber; its events are watched before it connects. */
-	#openSubscriber(link: PeerLink): void {
-		const socket = new zmq.Subscriber({
-			linger: 0,
-			maxMessageSize: this.#options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
-			receiveHighWaterMark: this.#options.highWaterMark ?? 1000,
-			reconnectInterval: 100,
-			// drain() asks `readable` before every receive(), so receive() reads at once instead of
-			// asking libzmq for the socket's events a second time: one syscall less per message.
-			receiveTimeout: 0,
-			connectTimeout: CONNECT_TIMEOUT_MS,
-			...this.#options.subscriberOptions?.(link.endpoint),
+	/** Dial afresh every connected link that has delivered nothing for its allowed silence. */
+	#resetSilentLinks(links: readonly PeerLink[], nowMs: number): void {
+		for (const link of links) {
+			if (link.connected && !link.draining && nowMs - link.lastHeardMs > link.silenceAllowedMs) {
+				const silentMs = Math.round(nowMs - link.lastHeardMs);
+				link.silenceAllowedMs = Math.min(2 * link.silenceAllowedMs, SILENT_LINK_MAX_MS);
+				link.connected = false;
+				link.socket.close();
+				this.#open(link);
+				this.#emit({kind: 'link-reset', endpoint: link.endpoint, silentMs});
+			}
+		}
+	}
+
+	/** Open (or reopen) the link's subscriber on the engine that serves its endpoint. */
+	#open(link: PeerLink): void {
+		let socket: SubscriberSocket | undefined;
+		socket = this.#engineFor(link.endpoint).open(link.endpoint, this.#socketOptions, (event) => {
+			// Events of a socket this link has since replaced are old news.
+			if (this.#links.get(link.endpoint) === link && (socket === undefined || link.socket === socket)) {
+				this.#onLinkEvent(link, event);
+			}
 		});
 		link.socket = socket;
-		// The event observer must exist before connect(), or a fast handshake goes unseen. An inproc://
-		// link gets none: libzmq reports no connection events for inproc (so the link never reads as
-		// connected and the silence watchdog, which guards network paths that go dark, leaves it
-		// alone), and the observer's two sockets would triple the descriptors a link holds, which is
-		// what limits how many nodes fit in one process. (Over inproc, connect() before the peer binds works.)
-		if (!link.endpoint.startsWith('inproc://')) {
-			void this.#watch(link, socket.events);
-		}
-
-		socket.subscribe();
-		socket.connect(link.endpoint);
 	}
 
-	async #watch(link: PeerLink, events: zmq.Observer): Promise<void> {
-		const socket = link.socket;
-		try {
-			for await (const event of events) {
-				if (this.#links.get(link.endpoint) !== link || link.socket !== socket) {
-					return;
-				}
-
-				this.#onSocketEvent(link, event);
-			}
-		} catch {
-			// The event stream ends with an error when the socket closes; that is the normal end.
-		}
-	}
-
-	#onSocketEvent(link: PeerLink, event: zmq.Event): void {
+	#onLinkEvent(link: PeerLink, event: LinkEvent): void {
 		switch (event.type) {
-			case 'handshake': {
+			case 'up': {
 				link.connected = true;
 				link.lastHeardMs = performance.now();
-				link.handshakeFailed = false;
 				this.#emit({kind: 'peer-connected', endpoint: link.endpoint});
 				break;
 			}
 
-			case 'disconnect': {
+			case 'down': {
 				link.connected = false;
 				this.#emit({kind: 'peer-disconnected', endpoint: link.endpoint});
-				// After a plain disconnect libzmq retries at once; after a protocol error (a frame over
-				// maxMessageSize) it gives up silently. No retry within the window means the latter.
-				clearTimeout(link.dropTimer);
-				link.dropTimer = setTimeout(() => {
-					this.#reopen(link);
-				}, TERMINAL_DROP_WINDOW_MS);
 				break;
 			}
 
-			case 'connect:retry':
-			case 'connect:delay':
-			case 'connect': {
-				clearTimeout(link.dropTimer);
-				link.dropTimer = undefined;
+			case 'dropped': {
+				link.connected = false;
+				this.#reopen(link, event.reason);
 				break;
 			}
 
-			case 'handshake:error:auth':
-			case 'handshake:error:protocol':
-			case 'handshake:error:other': {
-				link.handshakeFailed = true;
-				this.#emit({kind: 'handshake-failed', endpoint: link.endpoint, reason: event.type});
-				break;
-			}
-
-			default: {
+			case 'handshake-failed': {
+				this.#emit({kind: 'handshake-failed', endpoint: link.endpoint, reason: event.reason});
 				break;
 			}
 		}
 	}
 
-	/** Report subscribers that failed to handshake with our publisher; ZAP refusals are reported by ZAP. */
-	async #watchPublisher(events: zmq.Observer): Promise<void> {
-		try {
-			for await (const event of events) {
-				if (event.type === 'handshake:error:protocol' || event.type === 'handshake:error:other') {
-					const code = (event.error as {code?: string} | undefined)?.code;
-					this.#emit({kind: 'client-handshake-failed', reason: event.type, ...(code === undefined ? {} : {code})});
-				}
-			}
-		} catch {
-			// The event stream ends with an error when the socket closes.
-		}
-	}
-
-	/** Replace a subscriber that libzmq will not reconnect, after a growing delay. */
-	#reopen(link: PeerLink): void {
+	/** Replace a subscriber that will not reconnect by itself, after a growing delay. */
+	#reopen(link: PeerLink, reason: DropReason): void {
 		if (this.#closed || this.#links.get(link.endpoint) !== link) {
 			return;
 		}
@@ -392,7 +337,8 @@ export class Transport {
 			kind: 'connection-dropped',
 			endpoint: link.endpoint,
 			retryInMs,
-			...(link.handshakeFailed ? {afterHandshakeFailure: true} : {}),
+			reason,
+			...(reason === 'refused' ? {afterHandshakeFailure: true} : {}),
 		});
 		clearTimeout(link.reopenTimer);
 		link.reopenTimer = setTimeout(() => {
@@ -401,7 +347,7 @@ export class Transport {
 			}
 
 			link.socket.close();
-			this.#openSubscriber(link);
+			this.#open(link);
 		}, retryInMs);
 	}
 

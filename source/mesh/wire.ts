@@ -57,8 +57,6 @@ export type WireMessage = {
 
 export type DecodeResult = {ok: true; message: WireMessage} | {ok: false; reason: RejectReason};
 
-const REQUIRED_FIELDS = ['node_id', 'phase', 'lamport_time'] as const;
-
 // Fatal so that invalid UTF-8 is refused instead of silently turned into U+FFFD.
 const utf8 = new TextDecoder('utf-8', {fatal: true});
 
@@ -70,7 +68,12 @@ export function isPrintableId(id: string): boolean {
 		return false;
 	}
 
-	// Length in code points, so an id of 64 emoji is as long as one of 64 letters.
+	// Length in code points, so an id of 64 emoji is as long as one of 64 letters. A string has no
+	// more code points than UTF-16 units, so only a long one needs counting.
+	if (id.length <= MAX_NODE_ID_LENGTH) {
+		return true;
+	}
+
 	let codePoints = 0;
 	for (const _ of id) {
 		if (++codePoints > MAX_NODE_ID_LENGTH) {
@@ -81,13 +84,14 @@ export function isPrintableId(id: string): boolean {
 	return true;
 }
 
-function reject(reason: RejectReason): DecodeResult {
-	return {ok: false, reason};
-}
-
 /** Non-negative safe integer: Lamport times and incarnations. */
 function isCount(value: unknown): value is number {
 	return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+/** Why a count field is refused: `non-finite` for 1e400 and the like, `bad-type` for anything else. */
+function countReason(value: unknown): RejectReason {
+	return typeof value === 'number' && !Number.isFinite(value) ? 'non-finite' : 'bad-type';
 }
 
 /**
@@ -97,65 +101,200 @@ Decode one frame.
 `maxBytes` is the node's `--max-message-bytes`, which the socket enforces first.
 */
 export function decode(frame: Uint8Array | string, ownId?: string, maxBytes = MAX_MESSAGE_BYTES): DecodeResult {
-	const byteLength = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.byteLength;
+	const decoded = decodeMessage(frame, ownId, maxBytes);
+	return typeof decoded === 'string' ? {ok: false, reason: decoded} : {ok: true, message: decoded};
+}
+
+/**
+`decode` without the result wrapper: the message, or the reason it is refused (a string). The node's
+receive path uses this one, so that a message costs one object and not two.
+*/
+export function decodeMessage(
+	frame: Uint8Array | string,
+	ownId?: string,
+	maxBytes = MAX_MESSAGE_BYTES,
+): WireMessage | RejectReason {
+	const isText = typeof frame === 'string';
+	const byteLength = isText ? Buffer.byteLength(frame) : frame.byteLength;
 	if (byteLength > maxBytes) {
-		return reject('oversize');
+		return 'oversize';
 	}
 
 	// A frame can nest no deeper than it is long, and parsing a short one is fast however it nests.
 	if (byteLength > NESTING_SCAN_FROM_BYTES && exceedsNestingDepth(frame, MAX_NESTING_DEPTH)) {
-		return reject('too-deep');
+		return 'too-deep';
+	}
+
+	let text: string;
+	if (isText) {
+		text = frame;
+	} else {
+		try {
+			text = utf8.decode(frame);
+		} catch {
+			// Invalid UTF-8.
+			return 'malformed-json';
+		}
 	}
 
 	let parsed: unknown;
 	try {
-		parsed = JSON.parse(typeof frame === 'string' ? frame : utf8.decode(frame));
+		parsed = JSON.parse(text);
 	} catch {
-		// Invalid UTF-8, bare NaN/Infinity from Python's json.dumps, truncation, nesting too deep.
-		return reject('malformed-json');
+		// Bare NaN/Infinity from Python's json.dumps, truncation, nesting too deep.
+		return 'malformed-json';
 	}
 
 	if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-		return reject('not-object');
+		return 'not-object';
 	}
 
-	const fields = parsed as Record<string, unknown>;
-	for (const name of REQUIRED_FIELDS) {
-		if (!Object.hasOwn(fields, name) || fields[name] === null) {
-			return reject('missing-field');
-		}
-	}
+	return validate(parsed as Record<string, unknown>, ownId);
+}
 
+/**
+The checks on a parsed object, in the order a frame meets them: the first that fails is the reason.
+Fields are read by name (one inline-cached load each, the same few object shapes every time).
+*/
+function validate(fields: Record<string, unknown>, ownId: string | undefined): WireMessage | RejectReason {
 	const {node_id: nodeId, phase, lamport_time: lamportTime} = fields;
+	if (
+		nodeId === undefined ||
+		nodeId === null ||
+		phase === undefined ||
+		phase === null ||
+		lamportTime === undefined ||
+		lamportTime === null
+	) {
+		return 'missing-field';
+	}
+
+	// Own properties only: a field inherited from a tampered Object.prototype does not count. Asked
+	// only when the prototype has such a field, since three own-property lookups per message cost
+	// about as much as the rest of these checks, and reading the prototype costs next to nothing.
+	if (
+		prototypeHasRequiredField() &&
+		(!Object.hasOwn(fields, 'node_id') || !Object.hasOwn(fields, 'phase') || !Object.hasOwn(fields, 'lamport_time'))
+	) {
+		return 'missing-field';
+	}
+
 	if (typeof nodeId !== 'string' || !isPrintableId(nodeId)) {
-		return reject('bad-type');
+		return 'bad-type';
 	}
 
 	if (typeof phase !== 'number') {
-		return reject('bad-type');
+		return 'bad-type';
 	}
 
 	// JSON.parse turns 1e400 into Infinity: a finite-looking literal that is not.
 	if (!Number.isFinite(phase)) {
-		return reject('non-finite');
+		return 'non-finite';
 	}
 
 	if (!isCount(lamportTime)) {
-		return reject(typeof lamportTime === 'number' && !Number.isFinite(lamportTime) ? 'non-finite' : 'bad-type');
+		return countReason(lamportTime);
 	}
 
-	const message: WireMessage = {nodeId, phaseRad: phase, lamportTime, incarnation: 0, weight: 1};
+	// Optional fields: absent (or null) is fine; present with the wrong type is not. Written out
+	// rather than looped over a table: this runs for every message.
+	const {v, incarnation, omega, hz, endpoint, weight, latency_ms: latencyMs, token_hz: tokenHz} = fields;
+	if (v !== undefined && v !== null && v !== PROTOCOL_VERSION) {
+		return 'bad-type';
+	}
 
-	const optional = decodeOptionalFields(fields, message);
-	if (optional !== undefined) {
-		return reject(optional);
+	const hasIncarnation = incarnation !== undefined && incarnation !== null;
+	if (hasIncarnation && !isCount(incarnation)) {
+		return countReason(incarnation);
+	}
+
+	const omegaReason = optionalFiniteReason(omega);
+	if (omegaReason !== undefined) {
+		return omegaReason;
+	}
+
+	const latencyReason = optionalFiniteReason(latencyMs);
+	if (latencyReason !== undefined) {
+		return latencyReason;
+	}
+
+	const tokenReason = optionalFiniteReason(tokenHz);
+	if (tokenReason !== undefined) {
+		return tokenReason;
+	}
+
+	const hzReason = optionalFiniteReason(hz);
+	if (hzReason !== undefined) {
+		return hzReason;
+	}
+
+	if (typeof hz === 'number' && hz <= 0) {
+		return 'bad-type';
+	}
+
+	const weightReason = optionalFiniteReason(weight);
+	if (weightReason !== undefined) {
+		return weightReason;
+	}
+
+	if (typeof weight === 'number' && (weight < 0 || weight > 1)) {
+		return 'bad-type';
+	}
+
+	if (
+		endpoint !== undefined &&
+		endpoint !== null &&
+		(typeof endpoint !== 'string' || endpoint.length > 256 || CONTROL_CHARACTERS.test(endpoint))
+	) {
+		return 'bad-type';
 	}
 
 	if (ownId !== undefined && nodeId === ownId) {
-		return reject('own-id');
+		return 'own-id';
 	}
 
-	return {ok: true, message};
+	// Every field present, absent ones as undefined: one object shape for every message, whatever
+	// its sender wrote, keeps the code that reads messages monomorphic.
+	return {
+		nodeId,
+		phaseRad: phase,
+		lamportTime,
+		incarnation: hasIncarnation ? (incarnation as number) : 0,
+		omegaRadPerS: asNumber(omega),
+		hz: asNumber(hz),
+		endpoint: typeof endpoint === 'string' ? endpoint : undefined,
+		weight: typeof weight === 'number' ? weight : 1,
+		latencyMs: asNumber(latencyMs),
+		tokenHz: asNumber(tokenHz),
+	};
+}
+
+const OBJECT_PROTOTYPE = Object.prototype as Record<string, unknown>;
+
+function prototypeHasRequiredField(): boolean {
+	return (
+		OBJECT_PROTOTYPE['node_id'] !== undefined ||
+		OBJECT_PROTOTYPE['phase'] !== undefined ||
+		OBJECT_PROTOTYPE['lamport_time'] !== undefined
+	);
+}
+
+/** An optional finite number: absent (or null) passes; anything but a finite number has a reason. */
+function optionalFiniteReason(value: unknown): RejectReason | undefined {
+	if (value === undefined || value === null) {
+		return undefined;
+	}
+
+	if (typeof value !== 'number') {
+		return 'bad-type';
+	}
+
+	return Number.isFinite(value) ? undefined : 'non-finite';
+}
+
+/** A validated optional number, or undefined when it was absent or null. */
+function asNumber(value: unknown): number | undefined {
+	return typeof value === 'number' ? value : undefined;
 }
 
 const OPEN_BRACKET = 0x5b;
@@ -191,96 +330,6 @@ export function exceedsNestingDepth(frame: Uint8Array | string, maxDepth: number
 	}
 
 	return false;
-}
-
-function finiteOrReason(value: unknown): RejectReason | undefined {
-	if (typeof value !== 'number') {
-		return 'bad-type';
-	}
-
-	return Number.isFinite(value) ? undefined : 'non-finite';
-}
-
-/** Optional fields: absent (or null) is fine; present with the wrong type is not. */
-function decodeOptionalFields(fields: Record<string, unknown>, message: WireMessage): RejectReason | undefined {
-	const {v, incarnation, omega, hz, endpoint, weight, latency_ms: latencyMs, token_hz: tokenHz} = fields;
-
-	if (v !== undefined && v !== null && v !== PROTOCOL_VERSION) {
-		return 'bad-type';
-	}
-
-	if (incarnation !== undefined && incarnation !== null) {
-		if (!isCount(incarnation)) {
-			return typeof incarnation === 'number' && !Number.isFinite(incarnation) ? 'non-finite' : 'bad-type';
-		}
-
-		message.incarnation = incarnation;
-	}
-
-	// Written out rather than looped over a table: this runs for every message, and a table of
-	// closures would be allocated anew each time.
-	if (omega !== undefined && omega !== null) {
-		const reason = finiteOrReason(omega);
-		if (reason) {
-			return reason;
-		}
-
-		message.omegaRadPerS = omega as number;
-	}
-
-	if (latencyMs !== undefined && latencyMs !== null) {
-		const reason = finiteOrReason(latencyMs);
-		if (reason) {
-			return reason;
-		}
-
-		message.latencyMs = latencyMs as number;
-	}
-
-	if (tokenHz !== undefined && tokenHz !== null) {
-		const reason = finiteOrReason(tokenHz);
-		if (reason) {
-			return reason;
-		}
-
-		message.tokenHz = tokenHz as number;
-	}
-
-	if (hz !== undefined && hz !== null) {
-		const reason = finiteOrReason(hz);
-		if (reason) {
-			return reason;
-		}
-
-		if ((hz as number) <= 0) {
-			return 'bad-type';
-		}
-
-		message.hz = hz as number;
-	}
-
-	if (weight !== undefined && weight !== null) {
-		const reason = finiteOrReason(weight);
-		if (reason) {
-			return reason;
-		}
-
-		if ((weight as number) < 0 || (weight as number) > 1) {
-			return 'bad-type';
-		}
-
-		message.weight = weight as number;
-	}
-
-	if (endpoint !== undefined && endpoint !== null) {
-		if (typeof endpoint !== 'string' || endpoint.length > 256 || CONTROL_CHARACTERS.test(endpoint)) {
-			return 'bad-type';
-		}
-
-		message.endpoint = endpoint;
-	}
-
-	return undefined;
 }
 
 export type OutboundState = {

@@ -208,6 +208,7 @@ describe('command line', () => {
 			refuse(['--curve-secret-key-file', path.join(directory, 'a'), '--allow', allow, '--peer', strayPort]),
 			refuse(['--curve-secret-key-file', path.join(directory, 'missing'), '--allow', allow]),
 			refuse(['--curve-secret-key-file', path.join(directory, 'a'), '--allow', allow, '--demo', '2']),
+			refuse(['--curve-secret-key-file', path.join(directory, 'a'), '--allow', allow, '--engine', 'builtin']),
 		]);
 		expect(refusals[0]).toMatch(/needs --allow/);
 		expect(refusals[1]).toMatch(/needs --curve-secret-key-file/);
@@ -215,6 +216,7 @@ describe('command line', () => {
 		expect(refusals[3]).toMatch(/--peer: .* has no entry/);
 		expect(refusals[4]).toMatch(/cannot read .*missing: no such file/);
 		expect(refusals[5]).toMatch(/--demo: demo peers run without CURVE keys/);
+		expect(refusals[6]).toMatch(/--engine: CURVE is spoken by libzmq only/);
 	});
 
 	it('warns on stderr and in the event stream when bound beyond loopback without CURVE', async () => {

@@ -1,0 +1,65 @@
+/**
+What the transport needs from a socket engine: a publisher bound to this node's endpoint, and one
+subscriber per peer endpoint. Three engines implement it (see `select.ts` for which serves what):
+libzmq through zeromq.js, ZMTP 3.0 over node:net, and an in-memory inproc:// bus.
+*/
+
+/** Called for every message a take hands over: two arguments, so the hot path allocates no wrapper. */
+export type OnFrames = (frames: Buffer[], endpoint: string) => void;
+
+export type LinkEvent =
+	/** Handshake done: messages can flow. */
+	| {type: 'up'}
+	/** An established link was lost; the subscriber redials by itself. */
+	| {type: 'down'}
+	/**
+	The subscriber gave up on the link and will not redial by itself: the peer sent a frame over the
+	size limit (`oversize`), a malformed stream (`protocol`), or refused our handshake (`refused`).
+	The transport reopens it after a growing delay.
+	*/
+	| {type: 'dropped'; reason: DropReason}
+	| {type: 'handshake-failed'; reason: string};
+
+export type DropReason = 'oversize' | 'protocol' | 'refused';
+
+export type PublisherEvent = {type: 'client-handshake-failed'; reason: string; code?: string};
+
+export type SocketOptions = {
+	maxMessageBytes: number;
+	/** Messages queued per socket (or per subscriber) before the newest are dropped. */
+	highWaterMark: number;
+	reconnectIntervalMs: number;
+	/** A dial (with its handshake) that has not completed in this long is abandoned and retried. */
+	connectTimeoutMs: number;
+};
+
+export type SubscriberSocket = {
+	/**
+	Hand up to `max` queued messages to `onFrames`; returns how many. Synchronous engines return a
+	number, zeromq.js a promise: the caller awaits only then, sparing a microtask per drain.
+	*/
+	take(max: number, onFrames: OnFrames, endpoint: string): number | Promise<number>;
+	/**
+	Engines that read on demand (zmtp): read what has arrived since the last read, in the event
+	loop's next poll phase. Returns true when a read was started.
+	*/
+	fetch?(): boolean;
+	close(): void;
+};
+
+export type PublisherSocket = {
+	/** The endpoint actually bound (a wildcard port resolved). */
+	readonly endpoint: string;
+	/** Publish one single-frame message; false when it could not be handed to the engine at all. */
+	send(frame: string): boolean | Promise<boolean>;
+	close(): void;
+};
+
+export type Engine = {
+	readonly name: EngineName;
+	bind(endpoint: string, options: SocketOptions, onEvent: (event: PublisherEvent) => void): Promise<PublisherSocket>;
+	/** Open a subscriber to everything `endpoint` publishes; it starts dialling at once. */
+	open(endpoint: string, options: SocketOptions, onEvent: (event: LinkEvent) => void): SubscriberSocket;
+};
+
+export type EngineName = 'libzmq' | 'zmtp' | 'inproc';

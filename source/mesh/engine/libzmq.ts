@@ -1,0 +1,203 @@
+/**
+The libzmq engine (zeromq.js): the only one that speaks CURVE, and the one for transports the
+built-in engines do not cover (ipc://). It costs a promise, a Buffer and an N-API call per message
+and wakes libzmq's I/O thread for every frame, which is why plain TCP goes through `zmtp.ts`.
+*/
+
+import * as zmq from 'zeromq';
+import type {Engine, LinkEvent, PublisherEvent, PublisherSocket, SocketOptions, SubscriberSocket, OnFrames} from './engine.js';
+
+/** How long after a `disconnect` a reconnect attempt must show before we call the drop terminal. */
+const TERMINAL_DROP_WINDOW_MS = 300;
+
+export type LibzmqSocketOptions = {
+	/** Extra options for every socket (CURVE keys); applied before bind or connect. */
+	publisherOptions?: Partial<zmq.Publisher>;
+	subscriberOptions?: (endpoint: string) => Partial<zmq.Subscriber>;
+};
+
+export function libzmqEngine(extra: LibzmqSocketOptions = {}): Engine {
+	return {
+		name: 'libzmq',
+		async bind(endpoint, options, onEvent) {
+			const publisher = new zmq.Publisher({
+				linger: 0,
+				sendHighWaterMark: options.highWaterMark,
+				// A PUB socket never blocks (it drops at the high-water mark), so send() need not ask
+				// libzmq for the socket's events first: one syscall less per publish.
+				sendTimeout: 0,
+				...extra.publisherOptions,
+			});
+			void watchPublisher(publisher.events, onEvent);
+			try {
+				await publisher.bind(endpoint);
+			} catch (error) {
+				publisher.close();
+				throw error;
+			}
+
+			return new LibzmqPublisher(publisher, publisher.lastEndpoint ?? endpoint);
+		},
+		open(endpoint, options, onEvent) {
+			return new LibzmqSubscriber(endpoint, options, extra.subscriberOptions?.(endpoint) ?? {}, onEvent);
+		},
+	};
+}
+
+class LibzmqPublisher implements PublisherSocket {
+	#sending = false;
+
+	constructor(
+		readonly socket: zmq.Publisher,
+		readonly endpoint: string,
+	) {}
+
+	/** A frame is dropped rather than queued if the last send is still pending. */
+	async send(frame: string): Promise<boolean> {
+		if (this.#sending || this.socket.closed) {
+			return false;
+		}
+
+		this.#sending = true;
+		try {
+			await this.socket.send(frame);
+			return true;
+		} catch {
+			return false;
+		} finally {
+			this.#sending = false;
+		}
+	}
+
+	close(): void {
+		this.socket.close();
+	}
+}
+
+class LibzmqSubscriber implements SubscriberSocket {
+	readonly #socket: zmq.Subscriber;
+	readonly #onEvent: (event: LinkEvent) => void;
+	#dropTimer: NodeJS.Timeout | undefined;
+	/** The last handshake failed: a drop that follows is a refusal, not a bad frame. */
+	#handshakeFailed = false;
+	#closed = false;
+
+	constructor(endpoint: string, options: SocketOptions, extra: Partial<zmq.Subscriber>, onEvent: (event: LinkEvent) => void) {
+		this.#onEvent = onEvent;
+		this.#socket = new zmq.Subscriber({
+			linger: 0,
+			maxMessageSize: options.maxMessageBytes,
+			receiveHighWaterMark: options.highWaterMark,
+			reconnectInterval: options.reconnectIntervalMs,
+			// take() asks `readable` before every receive(), so receive() reads at once instead of
+			// asking libzmq for the socket's events a second time: one syscall less per message.
+			receiveTimeout: 0,
+			connectTimeout: options.connectTimeoutMs,
+			...extra,
+		});
+		// The event observer must exist before connect(), or a fast handshake goes unseen. An inproc://
+		// link gets none: libzmq reports no connection events for inproc (so the link never reads as
+		// up and the silence watchdog, which guards network paths that go dark, leaves it alone), and
+		// the observer's two sockets would triple the descriptors a link holds.
+		if (!endpoint.startsWith('inproc://')) {
+			void this.#watch(this.#socket.events);
+		}
+
+		this.#socket.subscribe();
+		this.#socket.connect(endpoint);
+	}
+
+	async take(max: number, onFrames: OnFrames, endpoint: string): Promise<number> {
+		const socket = this.#socket;
+		let taken = 0;
+		try {
+			while (taken < max && !socket.closed && socket.readable) {
+				// eslint-disable-next-line no-await-in-loop -- a readable socket answers at once.
+				const frames = await socket.receive();
+				taken++;
+				onFrames(frames, endpoint);
+			}
+		} catch {
+			// The socket was closed under us (stop, or a reconnect); nothing was lost that mattered.
+		}
+
+		return taken;
+	}
+
+	close(): void {
+		this.#closed = true;
+		clearTimeout(this.#dropTimer);
+		this.#socket.close();
+	}
+
+	async #watch(events: zmq.Observer): Promise<void> {
+		try {
+			for await (const event of events) {
+				if (this.#closed) {
+					return;
+				}
+
+				this.#onSocketEvent(event);
+			}
+		} catch {
+			// The event stream ends with an error when the socket closes; that is the normal end.
+		}
+	}
+
+	#onSocketEvent(event: zmq.Event): void {
+		switch (event.type) {
+			case 'handshake': {
+				this.#handshakeFailed = false;
+				this.#onEvent({type: 'up'});
+				break;
+			}
+
+			case 'disconnect': {
+				this.#onEvent({type: 'down'});
+				// After a plain disconnect libzmq retries at once; after a protocol error (a frame over
+				// maxMessageSize) it gives up silently. No retry within the window means the latter.
+				clearTimeout(this.#dropTimer);
+				this.#dropTimer = setTimeout(() => {
+					if (!this.#closed) {
+						this.#onEvent({type: 'dropped', reason: this.#handshakeFailed ? 'refused' : 'oversize'});
+					}
+				}, TERMINAL_DROP_WINDOW_MS);
+				break;
+			}
+
+			case 'connect:retry':
+			case 'connect:delay':
+			case 'connect': {
+				clearTimeout(this.#dropTimer);
+				this.#dropTimer = undefined;
+				break;
+			}
+
+			case 'handshake:error:auth':
+			case 'handshake:error:protocol':
+			case 'handshake:error:other': {
+				this.#handshakeFailed = true;
+				this.#onEvent({type: 'handshake-failed', reason: event.type});
+				break;
+			}
+
+			default: {
+				break;
+			}
+		}
+	}
+}
+
+/** Report subscribers that failed to handshake with our publisher; ZAP refusals are reported by ZAP. */
+async function watchPublisher(events: zmq.Observer, onEvent: (event: PublisherEvent) => void): Promise<void> {
+	try {
+		for await (const event of events) {
+			if (event.type === 'handshake:error:protocol' || event.type === 'handshake:error:other') {
+				const code = (event.error as {code?: string} | undefined)?.code;
+				onEvent({type: 'client-handshake-failed', reason: event.type, ...(code === undefined ? {} : {code})});
+			}
+		}
+	} catch {
+		// The event stream ends with an error when the socket closes.
+	}
+}

@@ -1,0 +1,120 @@
+/**
+The built-in engine for plain tcp:// links: ZMTP 3.0 spoken over node:net (`../zmtp/`). One read
+brings every message that has arrived, messages are parsed in place, and no I/O thread or mailbox
+is woken per frame: the cost that made zeromq.js the node's largest expense (bench/optimizations.md).
+It speaks the NULL mechanism only; CURVE stays with libzmq.
+*/
+
+import {ZmtpPublisher} from '../zmtp/publisher.js';
+import {ZmtpSubscriber, type ZmtpSubscriberEvent} from '../zmtp/subscriber.js';
+import type {Engine, LinkEvent, PublisherSocket, SubscriberSocket, OnFrames} from './engine.js';
+
+export const zmtpEngine: Engine = {
+	name: 'zmtp',
+	async bind(endpoint, options, onEvent) {
+		const publisher = new ZmtpPublisher({
+			highWaterMark: options.highWaterMark,
+			onEvent,
+		});
+		try {
+			const bound = await publisher.bind(endpoint);
+			return new ZmtpPublisherSocket(publisher, bound);
+		} catch (error) {
+			publisher.close();
+			throw error;
+		}
+	},
+	open(endpoint, options, onEvent) {
+		const subscriber = new ZmtpSubscriber({
+			endpoint,
+			maxMessageBytes: options.maxMessageBytes,
+			highWaterMark: options.highWaterMark,
+			reconnectIntervalMs: options.reconnectIntervalMs,
+			connectTimeoutMs: options.connectTimeoutMs,
+			// The node fetches once per tick, just before it drains: one wake-up per tick, not per message.
+			readOnDemand: true,
+			onEvent(event) {
+				const linkEvent = toLinkEvent(event);
+				if (linkEvent !== undefined) {
+					onEvent(linkEvent);
+				}
+
+				// The subscriber does not redial a peer that refused it; the transport does, with backoff.
+				if (event.type === 'handshake-failed') {
+					onEvent({type: 'dropped', reason: 'refused'});
+				}
+			},
+		});
+		subscriber.connect();
+		return new ZmtpSubscriberSocket(subscriber);
+	},
+};
+
+function toLinkEvent(event: ZmtpSubscriberEvent): LinkEvent | undefined {
+	switch (event.type) {
+		case 'handshake': {
+			return {type: 'up'};
+		}
+
+		case 'disconnect': {
+			return {type: 'down'};
+		}
+
+		case 'dropped': {
+			return {type: 'dropped', reason: event.reason};
+		}
+
+		case 'handshake-failed': {
+			return {type: 'handshake-failed', reason: event.reason};
+		}
+
+		case 'connect-failed': {
+			// It redials by itself; a peer that is down is the peer table's business, not an event.
+			return undefined;
+		}
+	}
+}
+
+class ZmtpPublisherSocket implements PublisherSocket {
+	constructor(
+		readonly publisher: ZmtpPublisher,
+		readonly endpoint: string,
+	) {}
+
+	send(frame: string): boolean {
+		this.publisher.send(frame);
+		return true;
+	}
+
+	close(): void {
+		this.publisher.close();
+	}
+}
+
+class ZmtpSubscriberSocket implements SubscriberSocket {
+	constructor(readonly subscriber: ZmtpSubscriber) {}
+
+	take(max: number, onFrames: OnFrames, endpoint: string): number {
+		const {subscriber} = this;
+		let taken = 0;
+		while (taken < max) {
+			const frames = subscriber.receive();
+			if (frames === undefined) {
+				break;
+			}
+
+			taken++;
+			onFrames(frames, endpoint);
+		}
+
+		return taken;
+	}
+
+	fetch(): boolean {
+		return this.subscriber.fetch();
+	}
+
+	close(): void {
+		this.subscriber.close();
+	}
+}

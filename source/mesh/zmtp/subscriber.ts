@@ -1,0 +1,365 @@
+/**
+A ZMTP 3 SUB socket over node:net for one tcp:// publisher: dials, redials, and queues complete
+messages for a synchronous receive().
+
+Why not zeromq.js here: its per-message cost (a promise, a mailbox wake-up, libzmq's I/O thread)
+dominated a node. Here one socket read delivers many messages, parsed as views of the read chunk.
+
+Reading on demand (`readOnDemand`, what a node uses): once the link is up, a read that empties the
+socket stops reading until the owner calls fetch(), which a node does once per tick just before it
+drains. Peers publish ten times
+a second each, every message in its own TCP segment; reading as they come woke the process once per
+message (19 times per tick in a 20-node mesh), which cost more than the messages themselves. Read
+once per tick, everything that arrived since the last tick comes in one wake-up, and the node sees
+it as fresh as before, since it admits messages only when it drains. A flood still reads without a
+pause: a read that fills the buffer is followed by another at once.
+*/
+
+import net from 'node:net';
+import {ZmtpConnection, type ZmtpFailure} from './connection.js';
+import {parseTcpEndpoint, type TcpEndpoint} from './endpoint.js';
+import {encodeFrame, FLAG_MORE} from './frame.js';
+
+export type ZmtpSubscriberEvent =
+	/** Greeting and READY exchanged and our subscription sent: the link is up. */
+	| {type: 'handshake'}
+	/** An established link closed; the subscriber redials by itself after reconnectIntervalMs. */
+	| {type: 'disconnect'}
+	/**
+	A dial failed, or TCP connect plus handshake did not complete within connectTimeoutMs (ETIMEDOUT);
+	it redials after reconnectIntervalMs. `code` is the socket's errno name (ECONNREFUSED …), or
+	ECONNCLOSED when the peer closed before sending a ZMTP signature.
+	*/
+	| {type: 'connect-failed'; code: string}
+	/** We closed the link: a frame over maxMessageBytes, or a malformed stream. No redial: the owner calls connect() when it sees fit. */
+	| {type: 'dropped'; reason: 'oversize' | 'protocol'; detail: string}
+	/** The peer is not a NULL-mechanism ZMTP 3.x PUB/XPUB. No redial. */
+	| {type: 'handshake-failed'; reason: string};
+
+export type ZmtpSubscriberOptions = {
+	/** tcp://host:port */
+	endpoint: string;
+	/** A frame, or the sum of a multipart message's frames, larger than this: 'dropped' oversize, nothing of it delivered. */
+	maxMessageBytes: number;
+	/** Complete messages queued unread before we stop reading the socket; reading resumes below half of it. */
+	highWaterMark: number;
+	reconnectIntervalMs: number;
+	connectTimeoutMs: number;
+	/** Stop reading after a read that empties the socket, until fetch(). @default false (read as data comes) */
+	readOnDemand?: boolean;
+	/** Prefix to subscribe to. @default '' (everything) */
+	subscribe?: string | Buffer;
+	onEvent: (event: ZmtpSubscriberEvent) => void;
+};
+
+/**
+Every subscriber reads into this one buffer (net's `onread`) and copies out what it read at once:
+no 64 KiB allocation per read, which under many small reads kept the garbage collector busy.
+*/
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** Commands (READY) are tiny; this bounds what a peer can make us buffer before the handshake. */
+const MAX_COMMAND_BYTES = 64 * 1024;
+/** Compact the queue's consumed head once it is this long and more than half of the array. */
+const COMPACT_AFTER = 1024;
+
+export class ZmtpSubscriber {
+	readonly #options: ZmtpSubscriberOptions;
+	readonly #target: TcpEndpoint;
+	/** Our subscription as a ZMTP 3.0 message: 0x01 then the prefix. */
+	readonly #subscription: Buffer;
+	#connection: ZmtpConnection | undefined;
+	#connectTimer: NodeJS.Timeout | undefined;
+	#redialTimer: NodeJS.Timeout | undefined;
+	/** Complete messages; those before #head have been received. */
+	#queue: Buffer[][] = [];
+	#head = 0;
+	/** The frames of a multipart message still arriving, and their total size. */
+	#parts: Buffer[] = [];
+	#partBytes = 0;
+	/** Reading stopped because the queue reached the high-water mark (back-pressure). */
+	#paused = false;
+	/** Reading stopped because the last read emptied the socket: fetch() starts it again. */
+	#idle = false;
+	#closed = false;
+
+	constructor(options: ZmtpSubscriberOptions) {
+		this.#options = options;
+		// Throws EndpointError (code EINVAL) at once: a bad endpoint is the caller's mistake.
+		this.#target = parseTcpEndpoint(options.endpoint, 'connect');
+		const prefix = typeof options.subscribe === 'string' ? Buffer.from(options.subscribe) : (options.subscribe ?? Buffer.alloc(0));
+		this.#subscription = encodeFrame(Buffer.concat([Buffer.from([1]), prefix]), 0);
+	}
+
+	get endpoint(): string {
+		return this.#options.endpoint;
+	}
+
+	/** A link is up (handshake done) right now. */
+	get connected(): boolean {
+		return this.#connection?.established ?? false;
+	}
+
+	get readable(): boolean {
+		return this.#head < this.#queue.length;
+	}
+
+	/** Complete messages waiting for receive(). */
+	get queued(): number {
+		return this.#queue.length - this.#head;
+	}
+
+	get closed(): boolean {
+		return this.#closed;
+	}
+
+	/**
+	Start dialling, and keep redialling after disconnects and failed dials until close(). A no-op
+	while a link is up, being dialled, or waiting to be redialled; after 'dropped' or
+	'handshake-failed' it dials again.
+	*/
+	connect(): void {
+		if (this.#closed || this.#connection !== undefined || this.#redialTimer !== undefined) {
+			return;
+		}
+
+		this.#dial();
+	}
+
+	/** The next complete message's frames, or undefined when none is queued. Never waits. */
+	receive(): Buffer[] | undefined {
+		const queue = this.#queue;
+		const head = this.#head;
+		if (head >= queue.length) {
+			return undefined;
+		}
+
+		const message = queue[head]!;
+		// Let the frames (and the chunk they view) go as soon as the caller does.
+		(queue as Array<Buffer[] | undefined>)[head] = undefined;
+		if (head + 1 === queue.length) {
+			queue.length = 0;
+			this.#head = 0;
+		} else {
+			this.#head = head + 1;
+			if (head >= COMPACT_AFTER && head * 2 > queue.length) {
+				queue.splice(0, head + 1);
+				this.#head = 0;
+			}
+		}
+
+		if (this.#paused && queue.length - this.#head < this.#options.highWaterMark / 2) {
+			this.#paused = false;
+			this.#idle = false;
+			this.#connection?.socket.resume();
+		}
+
+		return message;
+	}
+
+	/**
+	Read what has arrived since the last read: reading restarts now and the data comes in the event
+	loop's next poll phase, so a caller that wants it before draining yields once (setImmediate).
+	Returns true when reading was restarted.
+	*/
+	fetch(): boolean {
+		if (!this.#idle || this.#paused || this.#connection === undefined) {
+			return false;
+		}
+
+		this.#idle = false;
+		this.#connection.socket.resume();
+		return true;
+	}
+
+	/** Idempotent: destroys the socket and clears timers; no event follows. Queued messages stay receivable. */
+	close(): void {
+		if (this.#closed) {
+			return;
+		}
+
+		this.#closed = true;
+		this.#clearTimers();
+		this.#connection?.destroy();
+		this.#connection = undefined;
+	}
+
+	#dial(): void {
+		this.#idle = false;
+		const socket: net.Socket = net.connect({
+			host: this.#target.host,
+			port: this.#target.port,
+			onread: {
+				buffer: READ_BUFFER,
+				callback: (bytes: number, buffer: Uint8Array): boolean => this.#onRead(connection, bytes, buffer),
+			},
+		});
+		const connection: ZmtpConnection = new ZmtpConnection(
+			socket,
+			{
+				socketType: 'SUB',
+				peerTypes: ['PUB', 'XPUB'],
+				maxFrameBytes: this.#options.maxMessageBytes,
+				maxCommandBytes: MAX_COMMAND_BYTES,
+				afterReady: this.#subscription,
+				ownerReads: true,
+			},
+			{
+				onReady: () => {
+					clearTimeout(this.#connectTimer);
+					this.#connectTimer = undefined;
+					// Reading was stopped by a full queue before this link came up: it starts stopped.
+					if (this.#paused) {
+						socket.pause();
+					}
+
+					this.#emit({type: 'handshake'});
+				},
+				onData: (flags, body) => {
+					this.#onFrame(flags, body);
+				},
+				onCommand() {
+					// Unknown commands are ignored, as the spec asks.
+				},
+				onFailure: (kind, detail) => {
+					this.#onFailure(connection, kind, detail);
+				},
+				onClose: (code, wasEstablished) => {
+					this.#onClose(connection, code, wasEstablished);
+				},
+			},
+		);
+		this.#connection = connection;
+		this.#partBytes = 0;
+		this.#parts = [];
+		// TCP connect and handshake together must finish in time: a dark path or a mute server fails here.
+		this.#connectTimer = setTimeout(() => {
+			this.#connectTimer = undefined;
+			if (this.#connection === connection && !connection.established) {
+				connection.destroy();
+				this.#connection = undefined;
+				this.#emit({type: 'connect-failed', code: 'ETIMEDOUT'});
+				this.#scheduleRedial();
+			}
+		}, this.#options.connectTimeoutMs);
+	}
+
+	/**
+	One read of the socket into READ_BUFFER. Returns false to stop reading: at the high-water mark,
+	or, once the link is up, when this read emptied the socket (it did not fill the buffer).
+	*/
+	#onRead(connection: ZmtpConnection, bytes: number, buffer: Uint8Array): boolean {
+		if (this.#connection !== connection) {
+			return false;
+		}
+
+		// A copy of what was read: frames are views of it, and READ_BUFFER is reused by the next read.
+		connection.feed(Buffer.from(buffer.subarray(0, bytes)));
+		if (this.#paused) {
+			return false;
+		}
+
+		if (this.#options.readOnDemand === true && bytes < buffer.length && connection.established && this.#connection === connection) {
+			this.#idle = true;
+			return false;
+		}
+
+		return true;
+	}
+
+	/** The hot path: one call per message frame. */
+	#onFrame(flags: number, body: Buffer): void {
+		if ((flags & FLAG_MORE) === 0 && this.#partBytes === 0 && this.#parts.length === 0) {
+			this.#enqueue([body]);
+			return;
+		}
+
+		this.#partBytes += body.length;
+		if (this.#partBytes > this.#options.maxMessageBytes) {
+			const connection = this.#connection!;
+			connection.destroy();
+			this.#onFailure(connection, 'oversize', `a multipart message of over ${this.#options.maxMessageBytes} bytes`);
+			return;
+		}
+
+		this.#parts.push(body);
+		if ((flags & FLAG_MORE) === 0) {
+			const message = this.#parts;
+			this.#parts = [];
+			this.#partBytes = 0;
+			this.#enqueue(message);
+		}
+	}
+
+	#enqueue(message: Buffer[]): void {
+		const queue = this.#queue;
+		queue.push(message);
+		// Back-pressure: stop reading, so that TCP fills and the publisher drops at its own HWM.
+		if (!this.#paused && queue.length - this.#head >= this.#options.highWaterMark) {
+			this.#paused = true;
+			this.#connection?.socket.pause();
+		}
+	}
+
+	#onFailure(connection: ZmtpConnection, kind: ZmtpFailure, detail: string): void {
+		if (this.#connection !== connection || this.#closed) {
+			return;
+		}
+
+		this.#connection = undefined;
+		this.#clearTimers();
+		this.#parts = [];
+		this.#partBytes = 0;
+		if (kind === 'handshake') {
+			this.#emit({type: 'handshake-failed', reason: detail});
+		} else {
+			this.#emit({type: 'dropped', reason: kind, detail});
+		}
+	}
+
+	#onClose(connection: ZmtpConnection, code: string | undefined, wasEstablished: boolean): void {
+		if (this.#connection !== connection || this.#closed) {
+			return;
+		}
+
+		this.#connection = undefined;
+		clearTimeout(this.#connectTimer);
+		this.#connectTimer = undefined;
+		// A message cut short by the close is not delivered.
+		this.#parts = [];
+		this.#partBytes = 0;
+		if (wasEstablished) {
+			this.#emit({type: 'disconnect'});
+		} else {
+			this.#emit({type: 'connect-failed', code: code ?? 'ECONNCLOSED'});
+		}
+
+		this.#scheduleRedial();
+	}
+
+	#scheduleRedial(): void {
+		if (this.#closed) {
+			return;
+		}
+
+		this.#redialTimer = setTimeout(() => {
+			this.#redialTimer = undefined;
+			if (!this.#closed && this.#connection === undefined) {
+				this.#dial();
+			}
+		}, this.#options.reconnectIntervalMs);
+	}
+
+	#clearTimers(): void {
+		clearTimeout(this.#connectTimer);
+		this.#connectTimer = undefined;
+		clearTimeout(this.#redialTimer);
+		this.#redialTimer = undefined;
+	}
+
+	#emit(event: ZmtpSubscriberEvent): void {
+		if (!this.#closed) {
+			this.#options.onEvent(event);
+		}
+	}
+}
