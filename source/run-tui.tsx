@@ -15,7 +15,7 @@ import {playScenario} from './scenario.js';
 import {createMeshSession, type MeshSession} from './session.js';
 import {App} from './ui/app.js';
 import {MeshStore} from './ui/mesh-store.js';
-import {diffingStdout} from './ui/screen-diff.js';
+import {createTerminalScreen} from './ui/screen-diff.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h\u001B[H\u001B[2J';
 const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l';
@@ -131,14 +131,16 @@ export async function runTui(config: Config): Promise<number> {
 	const frameLog = createFrameLog(process.env['CHORUS_UI_FRAME_LOG']);
 	// Sampled 10 times a second; when only the ever-ticking numbers change, drawn 4 times a second.
 	const store = new MeshStore(session, {quietRefreshMs: QUIET_REFRESH_MS, ...(frameLog ? {onSampled: frameLog.onSampled} : {})});
+	// Only the cells that changed reach the terminal (a seventh of Ink's full redraws, over SSH too),
+	// and the panes' lines are drawn into the boxes Ink lays out (see ui/components/Lines.tsx).
+	const screen = createTerminalScreen(process.stdout, frameLog ? {onPainted: frameLog.onPainted} : {});
 	process.stdout.write(ENTER_ALTERNATE_SCREEN);
 	const instance = render(
-		<App controller={session} ttlMs={config.ttlMs} readonly={config.readonly} color={color} store={store} />,
+		<App controller={session} ttlMs={config.ttlMs} readonly={config.readonly} color={color} store={store} painter={screen.painter} />,
 		{
 			// Ctrl-C is a key of the app: it quits the same way as q, stopping the demo peers first.
 			exitOnCtrlC: false,
-			// Only the cells that changed reach the terminal: a seventh of Ink's full redraws, over SSH too.
-			stdout: diffingStdout(process.stdout),
+			stdout: screen.stdout,
 			...(frameLog ? {onRender: frameLog.onInkRender} : {}),
 			// Not `incrementalRendering`: in Ink 6.8 it moves the cursor one line short when the frame
 			// ends in a newline (any frame shorter than the screen), and the screen fills with stale lines.
@@ -197,10 +199,11 @@ const FRAME_LOG_CAPACITY = 150_000;
 CHORUS_UI_FRAME_LOG=<path>: record how long every frame takes and write it as JSON at exit, for
 the UI cost benchmark (bench/modules/ui-cost.ts). `frames` are [epoch ms, duration ms] pairs: from
 the start of a mesh sample (the snapshot) through React's render and commit, Ink's layout and
-output, to the write to the terminal, which all happen in the task that Ink's `onRender` is called
-from (timed to the microtask after it). `frameCpu` are the process's CPU time (every thread, so
-an upper bound) over the same span, which a busy machine inflates far less than wall time.
-`inkRenders` are Ink's own output-building times. Off, nothing is timed.
+output, to the painter's write of the changed cells to the terminal, which all happen in the task
+the sample started (the painter writes in a microtask after the commit). `frameCpu` are the
+process's CPU time (every thread, so an upper bound) over the same span, which a busy machine
+inflates far less than wall time. `inkRenders` are Ink's own output-building times. Off, nothing
+is timed.
 */
 function createFrameLog(path: string | undefined) {
 	if (path === undefined || path === '') {
@@ -225,16 +228,14 @@ function createFrameLog(path: string | undefined) {
 		},
 		onInkRender({renderTime}: {renderTime: number}) {
 			push(inkRenders, renderTime);
+		},
+		onPainted() {
 			const startedMs = sampleStartedMs;
-			const startedCpu = sampleCpu;
 			sampleStartedMs = undefined;
 			if (startedMs !== undefined) {
-				// Ink writes the frame right after this callback, in the same task.
-				queueMicrotask(() => {
-					push(frames, performance.now() - startedMs);
-					const cpu = process.cpuUsage(startedCpu);
-					push(frameCpu, (cpu.user + cpu.system) / 1000);
-				});
+				push(frames, performance.now() - startedMs);
+				const cpu = process.cpuUsage(sampleCpu);
+				push(frameCpu, (cpu.user + cpu.system) / 1000);
 			}
 		},
 		write() {

@@ -411,6 +411,8 @@ export class ChorusNode {
 				if (!this.#running) {
 					return;
 				}
+
+				this.#transport.endFetch();
 			}
 
 			const more = await this.#transport.drain(DRAIN_BUDGET, this.#onFrames);

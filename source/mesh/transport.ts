@@ -199,6 +199,16 @@ export class Transport {
 	}
 
 	/**
+	After the poll phase that followed fetch(): links that read nothing stop reading too, so that
+	no link wakes the process between ticks.
+	*/
+	endFetch(): void {
+		for (const link of this.#linkList) {
+			link.socket.endFetch?.();
+		}
+	}
+
+	/**
 	Receive what is queued on every peer link, up to `budget` messages in all.
 	Returns true when messages remain, so the caller can come back after yielding to the event loop.
 	*/

@@ -11,6 +11,7 @@ import {EventLog} from './components/EventLog.js';
 import {Footer} from './components/Footer.js';
 import {Header} from './components/Header.js';
 import {HelpOverlay} from './components/HelpOverlay.js';
+import {PainterContext} from './components/Lines.js';
 import {PeerTable} from './components/PeerTable.js';
 import {TooSmall} from './components/TooSmall.js';
 import {escapeControl, formatDelay, formatPercent} from './format.js';
@@ -29,6 +30,7 @@ import {
 	SORT_LABEL,
 	type SortKey,
 } from './peer-rows.js';
+import type {Painter} from './screen-diff.js';
 import {createTheme, ThemeContext, type Tone} from './theme.js';
 
 export type AppProps = {
@@ -49,6 +51,11 @@ export type AppProps = {
 	size?: TerminalSize;
 	/** The store to read; by default one that samples `controller` 10 times a second. */
 	store?: MeshStore;
+	/**
+	Draws the panes' lines straight into the boxes Ink lays out (see components/Lines.tsx); the live
+	terminal passes the one of its screen diff. Without it the panes are plain Ink text.
+	*/
+	painter?: Painter;
 };
 
 type Message = {text: string; tone: Tone; untilWallMs: number};
@@ -60,12 +67,14 @@ export function App(props: AppProps) {
 	const theme = useMemo(() => createTheme(props.color ?? true), [props.color]);
 	return (
 		<ThemeContext.Provider value={theme}>
-			<Screen {...props} />
+			<PainterContext.Provider value={props.painter}>
+				<Screen {...props} />
+			</PainterContext.Provider>
 		</ThemeContext.Provider>
 	);
 }
 
-function Screen({controller, ttlMs, readonly = false, size: fixedSize, store: givenStore}: AppProps) {
+function Screen({controller, ttlMs, readonly = false, size: fixedSize, store: givenStore, painter}: AppProps) {
 	const {exit} = useApp();
 	const terminalSize = useTerminalSize();
 	const {columns, rows} = fixedSize ?? terminalSize;
@@ -428,8 +437,12 @@ function Screen({controller, ttlMs, readonly = false, size: fixedSize, store: gi
 	}
 
 	const status = statusLine();
+	// With a painter every pane below is painted, and Ink's own output would be a blank frame: Ink
+	// still builds it cell by cell (about 7 MB of garbage a frame at 120×40, most of the garbage
+	// collector's work). So the column gets no height of its own: Yoga lays the panes out just the
+	// same (they keep their sizes and places, overflowing it), and Ink's frame is empty.
 	return (
-		<Box flexDirection="column" width={columns} height={layout.frameLines}>
+		<Box flexDirection="column" width={columns} height={painter ? 0 : layout.frameLines}>
 			<Header
 				snapshot={view.snapshot}
 				rHistory={view.rHistory}

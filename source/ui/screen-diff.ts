@@ -4,13 +4,19 @@ line, write every line), which at 10 frames a second is 50–100 KB/s over an SS
 row's age ticks. This sits between Ink and the terminal: it keeps the screen as cells (character
 and style), and turns each frame Ink writes into cursor moves and the changed cells alone.
 
+It also draws the painted regions (components/Lines.tsx): boxes that Ink lays out empty and whose
+lines a pane renders itself. Each frame is Ink's output with those lines laid over it at the places
+Ink computed for their boxes; a region whose lines change while Ink's own output does not is
+repainted without waiting for Ink (which writes nothing when its output is unchanged).
+
 It relies on how the TUI runs: on the alternate screen, the frame drawn from the top-left corner,
 never as tall as the terminal (so Ink never scrolls nor clears the terminal). Anything Ink writes
 that is not a frame (cursor visibility, synchronized-output marks, an erase on resize) passes
 through untouched, and the next frame is painted in full.
 */
 
-import stringWidth from 'string-width';
+import type {DOMElement} from 'ink';
+import {charWidth} from './styled-line.js';
 
 const ESC = '\u001B';
 /** Ink's frame: `ansiEscapes.eraseLines(previous line count)`, then the frame text ending in a newline. */
@@ -35,24 +41,6 @@ const FLAG_OFF: Record<number, number[]> = {22: [1, 2], 23: [3], 24: [4], 27: [7
 type Cell = {text: string; style: string; width: number};
 
 const DEFAULT_STYLE = '';
-const widthCache = new Map<string, number>();
-
-function charWidth(character: string): number {
-	const code = character.codePointAt(0)!;
-	if (code >= 0x20 && code < 0x7F) {
-		return 1;
-	}
-
-	let width = widthCache.get(character);
-	if (width === undefined) {
-		width = stringWidth(character);
-		if (widthCache.size < 4096) {
-			widthCache.set(character, width);
-		}
-	}
-
-	return width;
-}
 
 function styleKey(style: Style): string {
 	if (style.fg === '' && style.bg === '' && style.flags === 0) {
@@ -117,27 +105,86 @@ function applySgr(style: Style, parameters: string): void {
 	}
 }
 
+/**
+Styles by key, and the key each SGR sequence leads to from each key: a line is parsed at every
+change of it, and its SGR sequences are few and always the same ones (the UI's theme; strings
+from the network are escaped and hold none), so they are worked out once.
+*/
+const stylesByKey = new Map<string, Style>([[DEFAULT_STYLE, {fg: '', bg: '', flags: 0}]]);
+const transitions = new Map<string, string>();
+
+function nextStyleKey(key: string, parameters: string): string {
+	const id = `${key}\u0000${parameters}`;
+	let next = transitions.get(id);
+	if (next === undefined) {
+		const style = {...stylesByKey.get(key)!};
+		applySgr(style, parameters);
+		next = styleKey(style);
+		if (!stylesByKey.has(next)) {
+			stylesByKey.set(next, style);
+		}
+
+		if (transitions.size < 4096) {
+			transitions.set(id, next);
+		}
+	}
+
+	return next;
+}
+
+/** Cells are never changed once made, so equal ones are shared: fewer objects for the collector. */
+const cellsByStyle = new Map<string, Map<string, Cell>>();
+
+function cellOf(text: string, style: string, width: number): Cell {
+	let byText = cellsByStyle.get(style);
+	if (byText === undefined) {
+		if (cellsByStyle.size >= 256) {
+			return {text, style, width};
+		}
+
+		byText = new Map();
+		cellsByStyle.set(style, byText);
+	}
+
+	let cell = byText.get(text);
+	if (cell === undefined) {
+		cell = {text, style, width};
+		if (byText.size < 2048) {
+			byText.set(text, cell);
+		}
+	}
+
+	return cell;
+}
+
 /** One line of styled text as cells; a zero-width character joins the cell before it. */
 export function parseLine(line: string): Cell[] {
 	const cells: Cell[] = [];
-	const style: Style = {fg: '', bg: '', flags: 0};
 	let key = DEFAULT_STYLE;
 	let last = 0;
 	const addText = (text: string) => {
-		for (const character of text) {
+		for (let index = 0; index < text.length; index++) {
+			const code = text.codePointAt(index)!;
+			if (code >= 0x20 && code < 0x7F) {
+				cells.push(cellOf(text[index]!, key, 1));
+				continue;
+			}
+
+			const character = String.fromCodePoint(code);
+			index += character.length - 1;
 			const width = charWidth(character);
 			if (width === 0 && cells.length > 0) {
-				cells.at(-1)!.text += character;
+				const previous = cells.at(-1)!;
+				cells[cells.length - 1] = {text: previous.text + character, style: previous.style, width: previous.width};
 			} else {
-				cells.push({text: character, style: key, width});
+				cells.push(cellOf(character, key, width));
 			}
 		}
 	};
 
 	for (const match of line.matchAll(SGR)) {
 		addText(line.slice(last, match.index));
-		applySgr(style, match[1]!);
-		key = styleKey(style);
+		key = nextStyleKey(key, match[1]!);
 		last = match.index + match[0].length;
 	}
 
@@ -146,21 +193,129 @@ export function parseLine(line: string): Cell[] {
 }
 
 function sameCell(a: Cell, b: Cell): boolean {
-	return a.text === b.text && a.style === b.style && a.width === b.width;
+	return a === b || (a.text === b.text && a.style === b.style && a.width === b.width);
+}
+
+const BLANK: Cell = {text: ' ', style: DEFAULT_STYLE, width: 1};
+
+/** Drop the blank unstyled cells at the end of a line, as Ink does (they look the same as none). */
+function trimEnd(cells: Cell[]): Cell[] {
+	let end = cells.length;
+	while (end > 0 && sameCell(cells[end - 1]!, BLANK)) {
+		end--;
+	}
+
+	return end === cells.length ? cells : cells.slice(0, end);
+}
+
+/**
+Lines a component draws itself into a box that Ink lays out (see components/Lines.tsx). Its place
+is read from Ink's layout of `element` when a frame is drawn.
+*/
+export class PaintedRegion {
+	#lines: readonly string[] = [];
+	#cells: Cell[][] = [];
+
+	constructor(readonly element: {readonly current: DOMElement | null}) {}
+
+	/** Styled lines, one per row of the box; a line that did not change keeps its parsed cells. */
+	setLines(lines: readonly string[]): void {
+		const previous = this.#lines;
+		const cells = this.#cells;
+		this.#lines = lines;
+		this.#cells = lines.map((line, index) => (previous[index] === line ? cells[index]! : trimEnd(parseLine(line))));
+	}
+
+	get cells(): readonly Cell[][] {
+		return this.#cells;
+	}
+}
+
+/** Where Ink laid `element` out on the screen; undefined when it is not laid out. */
+function placeOf(element: DOMElement | null): {x: number; y: number} | undefined {
+	let x = 0;
+	let y = 0;
+	for (let node: DOMElement | undefined = element ?? undefined; node; node = node.parentNode) {
+		if (!node.yogaNode) {
+			return undefined;
+		}
+
+		x += node.yogaNode.getComputedLeft();
+		y += node.yogaNode.getComputedTop();
+	}
+
+	return element ? {x, y} : undefined;
+}
+
+/** The cells of `cells` that lie left of `column`, padded with blanks to reach it. */
+function cellsBefore(cells: readonly Cell[], column: number): Cell[] {
+	const out: Cell[] = [];
+	let at = 0;
+	for (const cell of cells) {
+		if (at + cell.width > column) {
+			break;
+		}
+
+		out.push(cell);
+		at += cell.width;
+	}
+
+	while (at < column) {
+		out.push(BLANK);
+		at++;
+	}
+
+	return out;
+}
+
+/** The cells of `cells` from `column` on (a wide cell cut in two becomes a blank). */
+function cellsFrom(cells: readonly Cell[], column: number): Cell[] {
+	let at = 0;
+	let index = 0;
+	while (index < cells.length && at < column) {
+		at += cells[index]!.width;
+		index++;
+	}
+
+	const out = cells.slice(index);
+	for (; at > column; at--) {
+		out.unshift(BLANK);
+	}
+
+	return out;
 }
 
 export class ScreenDiff {
 	/** The frame on screen, row by row; undefined when unknown (paint everything next time). */
 	#screen: Cell[][] | undefined;
+	/** Ink's last frame, under the painted regions. */
+	#base: Cell[][] = [];
+	readonly #regions = new Set<PaintedRegion>();
+	readonly #onDeferred: (() => void) | undefined;
+	#deferred = false;
+
+	/** `onDeferred`: told when a frame of Ink's was left for the next repaint, which must then come. */
+	constructor(options: {onDeferred?: () => void} = {}) {
+		this.#onDeferred = options.onDeferred;
+	}
 
 	/** Forget what is on screen: the next frame is painted in full. */
 	invalidate(): void {
 		this.#screen = undefined;
 	}
 
+	/** Draw `region` in every frame from now on, until it is removed. */
+	addRegion(region: PaintedRegion): void {
+		this.#regions.add(region);
+	}
+
+	removeRegion(region: PaintedRegion): void {
+		this.#regions.delete(region);
+	}
+
 	/**
-	What to write for `data`, one write of Ink's: the changes alone for a frame, `data` itself for
-	anything else.
+	What to write for `data`, one write of Ink's: the changes alone for a frame (with the painted
+	regions over it), `data` itself for anything else.
 	*/
 	translate(data: string): string {
 		const prefix = ERASE_PREFIX.exec(data)![0];
@@ -174,11 +329,76 @@ export class ScreenDiff {
 			return data;
 		}
 
-		const lines = text.slice(0, -1).split('\n');
-		return this.#frame(lines.map((line) => parseLine(line)));
+		this.#base = text
+			.slice(0, -1)
+			.split('\n')
+			.map((line) => parseLine(line));
+		if (this.#hasUnplacedRegion()) {
+			// A pane just mounted: React attaches its box after Ink writes this frame. Drawn now, the
+			// frame would blank the pane's rows and the repaint after the commit would fill them again
+			// (a flash over a slow link): the repaint draws both at once instead.
+			this.#deferred = true;
+			this.#onDeferred?.();
+			return '';
+		}
+
+		return this.#frame(this.#compose(), true);
 	}
 
-	#frame(next: Cell[][]): string {
+	#hasUnplacedRegion(): boolean {
+		for (const region of this.#regions) {
+			if (region.element.current === null) {
+				return true;
+			}
+		}
+
+		return false;
+	}
+
+	/** What to write to bring the screen up to date with the painted regions; '' when it is. */
+	repaint(): string {
+		const fromInk = this.#deferred;
+		this.#deferred = false;
+		return this.#frame(this.#compose(), fromInk);
+	}
+
+	/** Ink's last frame with every painted region laid over it. */
+	#compose(): Cell[][] {
+		if (this.#regions.size === 0) {
+			return this.#base;
+		}
+
+		const rows = [...this.#base];
+		for (const region of this.#regions) {
+			const place = placeOf(region.element.current);
+			if (!place) {
+				continue;
+			}
+
+			for (const [index, cells] of region.cells.entries()) {
+				const row = place.y + index;
+				const under = rows[row] ?? [];
+				while (rows.length < row) {
+					rows.push([]);
+				}
+
+				// The usual case, a region as wide as the screen over an empty row: its own cells, so
+				// that an unchanged line is the same array as on screen and costs no comparison.
+				rows[row] =
+					place.x === 0 && under.length === 0
+						? cells
+						: trimEnd([...cellsBefore(under, place.x), ...cells, ...cellsFrom(under, place.x + width(cells, cells.length))]);
+			}
+		}
+
+		return rows;
+	}
+
+	/**
+	The output that turns the screen into `next`. Ink's own frames always end with the cursor moved
+	under the frame, where Ink believes it is; a repaint that changes nothing writes nothing.
+	*/
+	#frame(next: Cell[][], fromInk: boolean): string {
 		const previous = this.#screen;
 		let out = '';
 		let current = DEFAULT_STYLE;
@@ -210,13 +430,16 @@ export class ScreenDiff {
 		for (let row = 0; row < next.length; row++) {
 			const cells = next[row]!;
 			const old = previous?.[row];
+			if (old === cells) {
+				continue;
+			}
+
 			if (old === undefined) {
+				// A row under the last frame is blank on screen (painted from a cleared screen, or erased
+				// when the frame got shorter). No erase after it: past a full-width row, the cursor stays
+				// on the last column and an erase would take that cell.
 				if (cells.length > 0) {
 					writeCells(row, 0, cells, 0, cells.length);
-				}
-
-				if (previous !== undefined) {
-					eraseRest(row, width(cells, cells.length));
 				}
 
 				continue;
@@ -232,10 +455,14 @@ export class ScreenDiff {
 			}
 		}
 
-		setStyle(DEFAULT_STYLE);
-		// Leave the cursor where Ink believes it is: under the frame, in the first column.
-		out += `${ESC}[${next.length + 1};1H`;
 		this.#screen = next;
+		if (out === '' && !fromInk) {
+			return '';
+		}
+
+		setStyle(DEFAULT_STYLE);
+		// Leave the cursor where Ink believes it is: under its frame, in the first column.
+		out += `${ESC}[${this.#base.length + 1};1H`;
 		return out;
 	}
 }
@@ -312,24 +539,83 @@ function diffLine(
 }
 
 /**
-`stdout` for Ink that writes through a ScreenDiff. Everything else (size, TTY, resize events) is the
-real stream's. A resize repaints the whole screen.
+The painted regions of a screen, for the components that draw them (through PainterContext).
 */
-export function diffingStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
-	const diff = new ScreenDiff();
+export type Painter = {
+	/** Draw lines into the box `element` from now on; returns the region to update and remove. */
+	add(element: {readonly current: DOMElement | null}): PaintedRegion;
+	remove(region: PaintedRegion): void;
+	/**
+	Bring the terminal up to date with the regions once the current React commit is done (a
+	microtask later); Ink's own frame, when it writes one, already includes them.
+	*/
+	schedule(): void;
+};
+
+export type TerminalScreen = {
+	/** `stdout` for Ink: every frame goes through the screen diff. */
+	stdout: NodeJS.WriteStream;
+	painter: Painter;
+};
+
+export type TerminalScreenOptions = {
+	/** Told after each time the screen was brought up to date with a commit (for the frame-time log). */
+	onPainted?: () => void;
+};
+
+/**
+`stdout` for Ink that writes through a ScreenDiff, and the painter of its regions. Everything else
+(size, TTY, resize events) is the real stream's. A resize repaints the whole screen.
+*/
+export function createTerminalScreen(stdout: NodeJS.WriteStream, options: TerminalScreenOptions = {}): TerminalScreen {
+	// A frame of Ink's left for the repaint (see ScreenDiff.translate) is drawn after this commit.
+	const diff = new ScreenDiff({
+		onDeferred() {
+			painter.schedule();
+		},
+	});
+	const realWrite = stdout.write.bind(stdout) as (data: string | Uint8Array, ...rest: unknown[]) => boolean;
 	stdout.on('resize', () => {
 		diff.invalidate();
 	});
+	let scheduled = false;
 	const write = (data: string | Uint8Array, ...rest: unknown[]): boolean => {
 		const translated = typeof data === 'string' ? diff.translate(data) : data;
 		if (typeof data !== 'string') {
 			diff.invalidate();
 		}
 
-		return (stdout.write as (data: string | Uint8Array, ...rest: unknown[]) => boolean)(translated, ...rest);
+		return realWrite(translated, ...rest);
 	};
 
-	return new Proxy(stdout, {
+	const flush = () => {
+		scheduled = false;
+		const out = diff.repaint();
+		if (out !== '') {
+			realWrite(out);
+		}
+
+		options.onPainted?.();
+	};
+
+	const painter: Painter = {
+		add(element) {
+			const region = new PaintedRegion(element);
+			diff.addRegion(region);
+			return region;
+		},
+		remove(region) {
+			diff.removeRegion(region);
+		},
+		schedule() {
+			if (!scheduled) {
+				scheduled = true;
+				queueMicrotask(flush);
+			}
+		},
+	};
+
+	const proxy = new Proxy(stdout, {
 		get(target, property) {
 			if (property === 'write') {
 				return write;
@@ -339,4 +625,10 @@ export function diffingStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
 			return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
 		},
 	});
+	return {stdout: proxy, painter};
+}
+
+/** `stdout` for Ink that writes through a ScreenDiff (no painted regions). */
+export function diffingStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
+	return createTerminalScreen(stdout).stdout;
 }

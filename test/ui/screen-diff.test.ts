@@ -60,6 +60,9 @@ const FRAMES: string[][] = [
 	[bold(' chorus-tui  node a'), 'peers 3', `  ノード-1 ${red('◌ suspect')} 1.2s █░░░░░`, `  demo-2`],
 	[bold(' chorus-tui  node a'), 'peers 3', `  demo-1   ● alive   45ms`, `  demo-2   ● alive   9ms ██████`, 'x'],
 	[red(bold('whole line styled')), '', '', '', '', 'five'],
+	// Rows past the last frame, as wide as the screen: their last cell must survive.
+	['one'],
+	['one', onGray(' '.repeat(COLUMNS)), `${'z'.repeat(COLUMNS - 1)}${red('!')}`],
 ];
 
 describe('ScreenDiff', () => {

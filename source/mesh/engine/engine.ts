@@ -44,6 +44,8 @@ export type SubscriberSocket = {
 	loop's next poll phase. Returns true when a read was started.
 	*/
 	fetch?(): boolean;
+	/** The fetch is over (its poll phase has passed): stop reading until the next fetch. */
+	endFetch?(): void;
 	close(): void;
 };
 

@@ -114,6 +114,10 @@ class ZmtpSubscriberSocket implements SubscriberSocket {
 		return this.subscriber.fetch();
 	}
 
+	endFetch(): void {
+		this.subscriber.endFetch();
+	}
+
 	close(): void {
 		this.subscriber.close();
 	}

@@ -26,7 +26,7 @@ export type ZmtpSubscriberEvent =
 	/** An established link closed; the subscriber redials by itself after reconnectIntervalMs. */
 	| {type: 'disconnect'}
 	/**
-	A dial failed, or TCP connect plus handshake did not complete within connectTimeoutMs (ETIMEDOUT);
+	A dial failed, TCP did not connect within connectTimeoutMs, or the handshake did not complete within three times that (ETIMEDOUT);
 	it redials after reconnectIntervalMs. `code` is the socket's errno name (ECONNREFUSED …), or
 	ECONNCLOSED when the peer closed before sending a ZMTP signature.
 	*/
@@ -57,6 +57,9 @@ Every subscriber reads into this one buffer (net's `onread`) and copies out what
 no 64 KiB allocation per read, which under many small reads kept the garbage collector busy.
 */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
+/** How many times connectTimeoutMs the ZMTP handshake may take once TCP has connected. */
+const HANDSHAKE_ALLOWANCE = 3;
 
 /** Commands (READY) are tiny; this bounds what a peer can make us buffer before the handshake. */
 const MAX_COMMAND_BYTES = 64 * 1024;
@@ -172,6 +175,20 @@ export class ZmtpSubscriber {
 		return true;
 	}
 
+	/**
+	The fetch is over: stop reading until the next one, even if this read has not come yet (the
+	peer had sent nothing since the last). Without this, such a link would wake the process for its
+	next message in the middle of the period, the very wake-up reading on demand saves.
+	*/
+	endFetch(): void {
+		if (this.#options.readOnDemand !== true || this.#idle || this.#paused || this.#connection?.established !== true) {
+			return;
+		}
+
+		this.#idle = true;
+		this.#connection.socket.pause();
+	}
+
 	/** Idempotent: destroys the socket and clears timers; no event follows. Queued messages stay receivable. */
 	close(): void {
 		if (this.#closed) {
@@ -232,7 +249,20 @@ export class ZmtpSubscriber {
 		this.#connection = connection;
 		this.#partBytes = 0;
 		this.#parts = [];
-		// TCP connect and handshake together must finish in time: a dark path or a mute server fails here.
+		// A dark path fails the TCP connect within connectTimeoutMs; a mute server fails the handshake.
+		// The handshake gets longer (HANDSHAKE_ALLOWANCE times): it takes two or three round trips,
+		// and on a lossy path each lost segment costs a retransmission timeout (200 ms or more).
+		// Cutting it short there only starts another handshake on the same lossy path.
+		this.#armConnectTimer(connection, this.#options.connectTimeoutMs);
+		socket.once('connect', () => {
+			if (this.#connection === connection && !connection.established) {
+				this.#armConnectTimer(connection, HANDSHAKE_ALLOWANCE * this.#options.connectTimeoutMs);
+			}
+		});
+	}
+
+	#armConnectTimer(connection: ZmtpConnection, timeoutMs: number): void {
+		clearTimeout(this.#connectTimer);
 		this.#connectTimer = setTimeout(() => {
 			this.#connectTimer = undefined;
 			if (this.#connection === connection && !connection.established) {
@@ -241,7 +271,7 @@ export class ZmtpSubscriber {
 				this.#emit({type: 'connect-failed', code: 'ETIMEDOUT'});
 				this.#scheduleRedial();
 			}
-		}, this.#options.connectTimeoutMs);
+		}, timeoutMs);
 	}
 
 	/**

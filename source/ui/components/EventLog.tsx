@@ -1,7 +1,9 @@
-import {Box, Text} from 'ink';
+import {useMemo} from 'react';
 import {formatClock} from '../format.js';
 import type {LogEntry} from '../mesh-store.js';
+import {renderLine} from '../styled-line.js';
 import {useTheme} from '../theme.js';
+import {Lines} from './Lines.js';
 
 type Props = {
 	/** Oldest first; the pane shows the newest `lines`, newest at the bottom. */
@@ -13,23 +15,35 @@ type Props = {
 /** The event log: a title rule and the most recent events, one line each. */
 export function EventLog({entries, lines, columns}: Props) {
 	const theme = useTheme();
+	const rendered = useMemo(() => {
+		if (lines <= 0) {
+			return [];
+		}
+
+		const muted = theme.style('muted');
+		const title = ` events (${entries.length}) `;
+		const out = [renderLine([{text: `──${title}${'─'.repeat(Math.max(0, columns - title.length - 2))}`, style: muted}], columns)];
+		for (const entry of entries.slice(-lines)) {
+			out.push(
+				renderLine(
+					[
+						{text: ` ${formatClock(entry.wallMs)} `, style: muted},
+						{text: entry.text, style: theme.style(entry.tone)},
+					],
+					columns,
+				),
+			);
+		}
+
+		while (out.length < lines + 1) {
+			out.push('');
+		}
+
+		return out;
+	}, [entries, lines, columns, theme]);
 	if (lines <= 0) {
 		return null;
 	}
 
-	const shown = entries.slice(-lines);
-	const title = ` events (${entries.length}) `;
-	return (
-		<Box flexDirection="column" height={lines + 1} flexShrink={0}>
-			<Text wrap="truncate-end" {...theme.style('muted')}>
-				{`──${title}${'─'.repeat(Math.max(0, columns - title.length - 2))}`}
-			</Text>
-			{shown.map((entry) => (
-				<Text key={entry.seq} wrap="truncate-end">
-					<Text {...theme.style('muted')}>{` ${formatClock(entry.wallMs)} `}</Text>
-					<Text {...theme.style(entry.tone)}>{entry.text}</Text>
-				</Text>
-			))}
-		</Box>
-	);
+	return <Lines lines={rendered} width={columns} />;
 }

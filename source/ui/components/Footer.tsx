@@ -1,6 +1,8 @@
-import {Box, Text} from 'ink';
+import {useMemo} from 'react';
 import {KEYMAP, type KeyBinding} from '../keymap.js';
+import {renderLine, type Segment} from '../styled-line.js';
 import {useTheme, type Tone} from '../theme.js';
+import {Lines} from './Lines.js';
 
 type Props = {
 	columns: number;
@@ -56,20 +58,14 @@ export function footerHints(columns: number, readonly: boolean): KeyBinding[] {
 /** Two lines: the status, and the keys that work now (fault keys are left out with --readonly). */
 export function Footer({columns, status, statusTone, readonly}: Props) {
 	const theme = useTheme();
-	return (
-		<Box flexDirection="column" width={columns} flexShrink={0}>
-			<Text wrap="truncate-end" {...theme.style(statusTone)}>
-				{` ${status}`}
-			</Text>
-			<Text wrap="truncate-end">
-				{readonly ? <Text {...theme.style('frozen')}>{READONLY_NOTE}</Text> : null}
-				{footerHints(columns, readonly).map((binding) => (
-					<Text key={binding.action}>
-						<Text {...theme.style('key')}>{` ${binding.hintKey ?? binding.keys.split(' ')[0]!}`}</Text>
-						<Text {...theme.style('muted')}>{` ${binding.hint!} `}</Text>
-					</Text>
-				))}
-			</Text>
-		</Box>
-	);
+	const lines = useMemo(() => {
+		const statusStyle = theme.style(statusTone);
+		const hints: Segment[] = readonly ? [{text: READONLY_NOTE, style: theme.style('frozen')}] : [];
+		for (const binding of footerHints(columns, readonly)) {
+			hints.push({text: ` ${binding.hintKey ?? binding.keys.split(' ')[0]!}`, style: theme.style('key')}, {text: ` ${binding.hint!} `, style: theme.style('muted')});
+		}
+
+		return [renderLine([{text: ` ${status}`, style: statusStyle}], columns), renderLine(hints, columns)];
+	}, [columns, status, statusTone, readonly, theme]);
+	return <Lines lines={lines} width={columns} />;
 }

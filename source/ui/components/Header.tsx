@@ -1,9 +1,11 @@
-import {Box, Text} from 'ink';
+import {useMemo} from 'react';
 import {ALL_PEERS, type FaultsInForce} from '../../controller.js';
 import {PEER_STATES, type PeerState} from '../../mesh/peer-table.js';
 import {bucketize, escapeControl, formatInboundFault, formatOutboundFault, formatPhaseDiff, sparkline} from '../format.js';
 import type {MeshSnapshot, RSample} from '../mesh-store.js';
-import {STATE_LOOK, useTheme} from '../theme.js';
+import {renderLine, textWidth} from '../styled-line.js';
+import {STATE_LOOK, useTheme, type Theme} from '../theme.js';
+import {Lines} from './Lines.js';
 
 const idCollator = new Intl.Collator('en', {numeric: true});
 
@@ -23,6 +25,15 @@ type Props = {
 /** Four lines: who we are, how in step the mesh is, who is out there, and what is broken on purpose. */
 export function Header({snapshot, rHistory, wallMs, columns, frozen, readonly}: Props) {
 	const theme = useTheme();
+	const lines = useMemo(
+		() => headerLines({snapshot, rHistory, wallMs, columns, frozen, readonly}, theme),
+		[snapshot, rHistory, wallMs, columns, frozen, readonly, theme],
+	);
+	return <Lines lines={lines} width={columns} />;
+}
+
+function headerLines({snapshot, rHistory, wallMs, columns, frozen, readonly}: Props, theme: Theme): string[] {
+	const {style} = theme;
 	const {node} = snapshot;
 	const badge = frozen ? ' ❚❚ FROZEN · the mesh keeps running ' : readonly ? ' READ-ONLY ' : ' ● LIVE ';
 	const sparkWidth = Math.max(10, Math.min(40, columns - 52));
@@ -35,50 +46,46 @@ export function Header({snapshot, rHistory, wallMs, columns, frozen, readonly}: 
 		countsText(PEER_STATES).length <= columns ? PEER_STATES : PEER_STATES.filter((state) => state === 'alive' || counts[state] > 0);
 	const faults = describeFaults(snapshot.faults);
 
-	return (
-		<Box flexDirection="column" flexShrink={0}>
-			<Box width={columns} {...(theme.color ? {backgroundColor: 'cyan'} : {})}>
-				<Box flexGrow={1} flexShrink={1}>
-					<Text wrap="truncate-end" {...theme.style('title')}>
-						{` chorus-tui  node ${escapeControl(node.id)}  ${escapeControl(node.endpoint)}`}
-					</Text>
-				</Box>
-				<Box flexShrink={0}>
-					<Text {...theme.style(frozen ? 'frozen' : 'title')}>{badge}</Text>
-				</Box>
-			</Box>
-			<Box width={columns}>
-				<Text wrap="truncate-end">
-					<Text {...theme.style('muted')}> Lamport </Text>
-					<Text {...theme.style('label')}>{String(node.lamport)}</Text>
-					<Text {...theme.style('muted')}>   phase </Text>
-					<Text {...theme.style('label')}>{formatPhaseDiff(node.phase)}</Text>
-					<Text {...theme.style('muted')}>   r </Text>
-					<Text {...theme.style('label')}>{node.r.toFixed(2)}</Text>
-					<Text> </Text>
-					<Text {...theme.style(node.r >= 0.9 ? 'good' : node.r >= 0.5 ? 'warn' : 'bad')}>{spark}</Text>
-					<Text {...theme.style('muted')}> last 60 s</Text>
-				</Text>
-			</Box>
-			<Box width={columns}>
-				<Text wrap="truncate-end">
-					<Text {...theme.style('muted')}> peers </Text>
-					<Text {...theme.style('label')}>{String(snapshot.peers.length)}</Text>
-					{shownStates.map((state) => (
-						<Text key={state} {...theme.style(counts[state] > 0 ? STATE_LOOK[state].tone : 'muted')}>
-							{`  ${STATE_LOOK[state].symbol} ${counts[state]} ${state}`}
-						</Text>
-					))}
-				</Text>
-			</Box>
-			<Box width={columns}>
-				<Text wrap="truncate-end">
-					<Text {...theme.style('muted')}> faults </Text>
-					<Text {...theme.style(faults === 'none' ? 'muted' : 'fault')}>{faults}</Text>
-				</Text>
-			</Box>
-		</Box>
-	);
+	// The title bar: the title takes what the badge leaves, on a cyan bar.
+	const badgeWidth = Math.min(columns, textWidth(badge));
+	const bar = theme.color ? {backgroundColor: 'cyan'} : undefined;
+	const title = renderLine([{text: ` chorus-tui  node ${escapeControl(node.id)}  ${escapeControl(node.endpoint)}`, style: style('title')}], columns - badgeWidth, {fill: bar});
+	const badgeStyle = style(frozen ? 'frozen' : 'title');
+	return [
+		title + renderLine([{text: badge, style: badgeStyle}], badgeWidth),
+		renderLine(
+			[
+				{text: ' Lamport ', style: style('muted')},
+				{text: String(node.lamport), style: style('label')},
+				{text: '   phase ', style: style('muted')},
+				{text: formatPhaseDiff(node.phase), style: style('label')},
+				{text: '   r ', style: style('muted')},
+				{text: node.r.toFixed(2), style: style('label')},
+				{text: ' '},
+				{text: spark, style: style(node.r >= 0.9 ? 'good' : node.r >= 0.5 ? 'warn' : 'bad')},
+				{text: ' last 60 s', style: style('muted')},
+			],
+			columns,
+		),
+		renderLine(
+			[
+				{text: ' peers ', style: style('muted')},
+				{text: String(snapshot.peers.length), style: style('label')},
+				...shownStates.map((state) => ({
+					text: `  ${STATE_LOOK[state].symbol} ${counts[state]} ${state}`,
+					style: style(counts[state] > 0 ? STATE_LOOK[state].tone : 'muted'),
+				})),
+			],
+			columns,
+		),
+		renderLine(
+			[
+				{text: ' faults ', style: style('muted')},
+				{text: faults, style: style(faults === 'none' ? 'muted' : 'fault')},
+			],
+			columns,
+		),
+	];
 }
 
 export function countStates(states: readonly PeerState[]): Record<PeerState, number> {

@@ -1,9 +1,10 @@
-import {Box, Text} from 'ink';
-import {memo} from 'react';
+import {useMemo} from 'react';
 import {escapeControl, fit, formatAge, formatPhaseDiff, ttlBar} from '../format.js';
 import type {TableColumns} from '../layout.js';
 import type {SortKey} from '../peer-rows.js';
-import {STATE_LOOK, useTheme, type RowState, type Tone} from '../theme.js';
+import {renderLine, type Segment} from '../styled-line.js';
+import {STATE_LOOK, useTheme, type RowState, type Style, type Theme, type Tone} from '../theme.js';
+import {Lines} from './Lines.js';
 
 /** One row of the table; numbers are absent for a killed demo peer that has left the node's table. */
 export type PeerRowData = {
@@ -34,106 +35,80 @@ type Props = {
 
 const SORT_COLUMN: Record<SortKey, string> = {id: 'ID', age: 'AGE', phase: 'Δφ', lamport: 'LAMPORT'};
 
-/** The peer table. Only the visible slice is rendered, so a thousand peers cost a screenful. */
+/**
+The peer table: a title row and the visible slice of the rows, so a thousand peers cost a
+screenful. Drawn as lines (see Lines.tsx): a row is redrawn on screen only where it changed.
+*/
 export function PeerTable({rows, selectedIndex, scrollTop, height, columns, ttlMs, sort, emptyText}: Props) {
 	const theme = useTheme();
-	const visible = rows.slice(scrollTop, scrollTop + height);
-	const title = (name: string) => (SORT_COLUMN[sort] === name ? `${name}▼` : name);
-	return (
-		<Box flexDirection="column" height={height + 1} flexShrink={0}>
-			<Box width={columnsWidth(columns)} {...(theme.color ? {backgroundColor: 'white'} : {})}>
-				<Text wrap="truncate-end" {...theme.style('tableHeader')}>
-					{[
-						fit(`  ${title('ID')}`, columns.marker + columns.id),
-						fit(` ${title('STATE')}`, columns.state),
-						fit(title('AGE'), columns.age, 'right'),
-						fit(' TTL', columns.ttlBar + 1),
-						columns.lamport > 0 ? ` ${fit(title('LAMPORT'), columns.lamport, 'right')}` : ' ',
-						fit(title('Δφ'), columns.phaseDiff, 'right'),
-						'  FAULTS',
-					].join('')}
-				</Text>
-			</Box>
-			{visible.length === 0 ? (
-				<Text wrap="truncate-end" {...theme.style('muted')}>
-					{`  ${emptyText}`}
-				</Text>
-			) : (
-				visible.map((row, index) => (
-					<PeerRow
-						key={row.id}
-						{...row}
-						selected={scrollTop + index === selectedIndex}
-						columns={columns}
-						ttlMs={ttlMs}
-					/>
-				))
-			)}
-		</Box>
-	);
+	const width = columnsWidth(columns);
+	const lines = useMemo(() => {
+		const visible = rows.slice(scrollTop, scrollTop + height);
+		const body =
+			visible.length === 0
+				? [renderLine([{text: `  ${emptyText}`, style: theme.style('muted')}], width)]
+				: visible.map((row, index) => peerRowLine(row, scrollTop + index === selectedIndex, columns, ttlMs, theme));
+		while (body.length < height) {
+			body.push('');
+		}
+
+		return [titleLine(columns, sort, theme), ...body];
+	}, [rows, selectedIndex, scrollTop, height, columns, ttlMs, sort, emptyText, theme, width]);
+	return <Lines lines={lines} width={width} />;
 }
 
-type RowProps = PeerRowData & {selected: boolean; columns: TableColumns; ttlMs: number};
+/** The column titles on a light bar; the sorted column is marked ▼. */
+function titleLine(columns: TableColumns, sort: SortKey, theme: Theme): string {
+	const title = (name: string) => (SORT_COLUMN[sort] === name ? `${name}▼` : name);
+	const text = [
+		fit(`  ${title('ID')}`, columns.marker + columns.id),
+		fit(` ${title('STATE')}`, columns.state),
+		fit(title('AGE'), columns.age, 'right'),
+		fit(' TTL', columns.ttlBar + 1),
+		columns.lamport > 0 ? ` ${fit(title('LAMPORT'), columns.lamport, 'right')}` : ' ',
+		fit(title('Δφ'), columns.phaseDiff, 'right'),
+		'  FAULTS',
+	].join('');
+	const style = theme.style('tableHeader');
+	return renderLine([{text, style}], columnsWidth(columns), {fill: theme.color ? {backgroundColor: 'white'} : undefined});
+}
 
 /**
-A row re-renders only when something it shows changed (memoized by peer id via its key). Only the
-id, which may hold wide characters, gets a box of its own; the rest is one line of nested text,
-which costs Ink far less than a box per cell.
+One row: the id (escaped; it may hold wide characters, so it is cut by cells), the state in word
+and symbol, the age, the TTL bar, the Lamport time, Δφ and the faults on the peer. The selected row
+has a marker, a bold id and, in colour, a grey bar (grey, not blue: the state, Δφ and fault colours
+must stay readable on it).
 */
-export const PeerRow = memo(function PeerRow({
-	id,
-	state,
-	lastSeenMs,
-	ttlRemainingMs,
-	lamport,
-	phaseDiff,
-	note,
-	selected,
-	columns,
-	ttlMs,
-}: RowProps) {
-	const theme = useTheme();
-	const look = STATE_LOOK[state];
-	const bar = ttlRemainingMs === undefined ? undefined : ttlBar(ttlRemainingMs, ttlMs, columns.ttlBar);
+export function peerRowLine(row: PeerRowData, selected: boolean, columns: TableColumns, ttlMs: number, theme: Theme): string {
+	const look = STATE_LOOK[row.state];
+	const bar = row.ttlRemainingMs === undefined ? undefined : ttlBar(row.ttlRemainingMs, ttlMs, columns.ttlBar);
 	const barTone: Tone = !bar || bar.cells === 0 ? 'bad' : bar.cells / columns.ttlBar > 0.5 ? 'good' : bar.cells / columns.ttlBar > 0.2 ? 'warn' : 'bad';
-	// Grey, not blue: the state, Δφ and fault colours must stay readable on the selected row.
-	const rowStyle = selected && theme.color ? {backgroundColor: 'gray'} : {};
-	return (
-		<Box {...rowStyle}>
-			<Box width={columns.marker + columns.id} flexShrink={0}>
-				<Text wrap="truncate-end" {...(selected ? theme.style('label') : {})}>
-					{`${selected ? '› ' : '  '}${escapeControl(id)}`}
-				</Text>
-			</Box>
-			<Text wrap="truncate-end">
-				<Text {...theme.style(look.tone)}>{fit(` ${look.symbol} ${state}`, columns.state)}</Text>
-				<Text>{fit(lastSeenMs === undefined ? '–' : formatAge(lastSeenMs), columns.age, 'right')} </Text>
-				{bar ? (
-					<>
-						<Text {...theme.style(barTone)}>{bar.filled}</Text>
-						<Text {...theme.style('muted')}>{bar.empty}</Text>
-					</>
-				) : (
-					<Text>{' '.repeat(columns.ttlBar)}</Text>
-				)}
-				<Text> {columns.lamport > 0 ? fit(lamport === undefined ? '–' : String(lamport), columns.lamport, 'right') : ''}</Text>
-				<Text {...(phaseTone(phaseDiff, theme.style) ?? {})}>
-					{fit(phaseDiff === undefined ? '–' : formatPhaseDiff(phaseDiff), columns.phaseDiff, 'right')}
-				</Text>
-				<Text {...theme.style('fault')}>{note ? `  ${note}` : ''}</Text>
-			</Text>
-		</Box>
-	);
-});
+	const background = selected && theme.color ? 'gray' : undefined;
+	const on = (style: Style | undefined): Style | undefined => (background ? {...style, backgroundColor: background} : style);
+	const toned = (tone: Tone | undefined) => on(tone ? theme.style(tone) : undefined);
+	const idWidth = columns.marker + columns.id;
+	const idCell = renderLine([{text: `${selected ? '› ' : '  '}${escapeControl(row.id)}`, style: toned(selected ? 'label' : undefined)}], idWidth, {fill: on(undefined)});
+	const phase = row.phaseDiff === undefined ? undefined : phaseTone(row.phaseDiff);
+	const rest: Segment[] = [
+		{text: fit(` ${look.symbol} ${row.state}`, columns.state), style: toned(look.tone)},
+		{text: `${fit(row.lastSeenMs === undefined ? '–' : formatAge(row.lastSeenMs), columns.age, 'right')} `, style: on(undefined)},
+		...(bar
+			? [
+					{text: bar.filled, style: toned(barTone)},
+					{text: bar.empty, style: toned('muted')},
+				]
+			: [{text: ' '.repeat(columns.ttlBar), style: on(undefined)}]),
+		{text: ` ${columns.lamport > 0 ? fit(row.lamport === undefined ? '–' : String(row.lamport), columns.lamport, 'right') : ''}`, style: on(undefined)},
+		{text: fit(row.phaseDiff === undefined ? '–' : formatPhaseDiff(row.phaseDiff), columns.phaseDiff, 'right'), style: toned(phase)},
+		{text: row.note ? `  ${row.note}` : '', style: toned('fault')},
+	];
+	return idCell + renderLine(rest, columnsWidth(columns) - idWidth, {fill: on(undefined)});
+}
 
-function phaseTone(phaseDiff: number | undefined, style: ReturnType<typeof useTheme>['style']) {
-	if (phaseDiff === undefined) {
-		return undefined;
-	}
-
+function phaseTone(phaseDiff: number): Tone | undefined {
 	const magnitude = Math.abs(phaseDiff);
 	// A mesh in step wanders a few tenths of a radian; past these bounds a peer is drifting or lagging.
-	return magnitude < 0.8 ? undefined : style(magnitude < 2 ? 'warn' : 'bad');
+	return magnitude < 0.8 ? undefined : magnitude < 2 ? 'warn' : 'bad';
 }
 
 /** The whole width of the table's columns. */

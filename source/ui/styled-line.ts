@@ -1,0 +1,187 @@
+/**
+One line of the screen as styled segments, cut or padded to an exact number of cells and turned
+into text with SGR escapes. The panes build their lines with this (see components/Lines.tsx): it is
+what Ink's nested `<Text>` elements did, without Ink measuring and tokenizing every character of
+every line again on every frame.
+
+Widths are counted per code point, as the screen diff counts them (a zero-width character joins
+the cell before it): the cells a line claims are the cells it takes on the screen.
+*/
+
+import chalk, {type ChalkInstance} from 'chalk';
+import stringWidth from 'string-width';
+import type {Style} from './theme.js';
+
+const widthCache = new Map<string, number>();
+
+/** Cells one character (one code point) takes; printable ASCII without asking string-width. */
+export function charWidth(character: string): number {
+	const code = character.codePointAt(0)!;
+	if (code >= 0x20 && code < 0x7F) {
+		return 1;
+	}
+
+	let width = widthCache.get(character);
+	if (width === undefined) {
+		width = stringWidth(character);
+		if (widthCache.size < 4096) {
+			widthCache.set(character, width);
+		}
+	}
+
+	return width;
+}
+
+const PRINTABLE_ASCII = /^[\u0020-\u007E]*$/u;
+
+/** Cells a string without escapes takes. */
+export function textWidth(text: string): number {
+	if (PRINTABLE_ASCII.test(text)) {
+		return text.length;
+	}
+
+	let width = 0;
+	for (const character of text) {
+		width += charWidth(character);
+	}
+
+	return width;
+}
+
+/** The longest prefix of `text` that fits in `cells`, and its width. */
+function sliceCells(text: string, cells: number): {text: string; width: number} {
+	if (PRINTABLE_ASCII.test(text)) {
+		const cut = text.slice(0, Math.max(0, cells));
+		return {text: cut, width: cut.length};
+	}
+
+	let width = 0;
+	let end = 0;
+	for (const character of text) {
+		const each = charWidth(character);
+		if (width + each > cells) {
+			break;
+		}
+
+		width += each;
+		end += character.length;
+	}
+
+	return {text: text.slice(0, end), width};
+}
+
+/**
+Pad or cut plain text to exactly `width` cells; a cut ends in `…`, as Ink's `truncate-end` does.
+Wide characters count double.
+*/
+export function fitCells(text: string, width: number, align: 'left' | 'right' = 'left'): string {
+	const textCells = textWidth(text);
+	if (textCells > width) {
+		if (width <= 0) {
+			return '';
+		}
+
+		const kept = sliceCells(text, width - 1);
+		// A wide character that does not fit leaves a cell of padding before the ellipsis.
+		return `${kept.text}${' '.repeat(width - 1 - kept.width)}…`;
+	}
+
+	const padding = ' '.repeat(width - textCells);
+	return align === 'left' ? text + padding : padding + text;
+}
+
+/** A run of text in one style. */
+export type Segment = {text: string; style?: Style | undefined};
+
+export type LineOptions = {
+	/**
+	Style of the cells that pad the line to its width: a background fills them.
+	@default no style
+	*/
+	fill?: Style | undefined;
+};
+
+const builders = new Map<string, ChalkInstance>();
+
+/** The chalk builder of a style, in the order Ink's `<Text>` applies them. */
+function builderFor(style: Style): ChalkInstance | undefined {
+	const key = `${style.color ?? ''}|${style.backgroundColor ?? ''}|${style.bold ? 1 : 0}${style.dimColor ? 1 : 0}${style.inverse ? 1 : 0}`;
+	if (key === '||000') {
+		return undefined;
+	}
+
+	let builder = builders.get(key);
+	if (builder === undefined) {
+		builder = chalk;
+		if (style.dimColor) {
+			builder = builder.dim;
+		}
+
+		if (style.color) {
+			builder = builder[style.color as 'red'];
+		}
+
+		if (style.backgroundColor) {
+			const name = style.backgroundColor;
+			builder = builder[`bg${name[0]!.toUpperCase()}${name.slice(1)}` as 'bgRed'];
+		}
+
+		if (style.bold) {
+			builder = builder.bold;
+		}
+
+		if (style.inverse) {
+			builder = builder.inverse;
+		}
+
+		builders.set(key, builder);
+	}
+
+	return builder;
+}
+
+/** Text in a style, as escapes chalk writes (none at all when chalk's level is 0). */
+export function styleText(text: string, style: Style | undefined): string {
+	if (text === '' || style === undefined) {
+		return text;
+	}
+
+	const builder = builderFor(style);
+	return builder ? builder(text) : text;
+}
+
+/**
+The segments as one line of exactly `width` cells: cut with a `…` when they are longer, padded
+(in the `fill` style) when shorter. Segment texts must hold no escapes or control characters (escape them first).
+*/
+export function renderLine(segments: readonly Segment[], width: number, options: LineOptions = {}): string {
+	let total = 0;
+	for (const segment of segments) {
+		total += textWidth(segment.text);
+	}
+
+	let out = '';
+	if (total <= width) {
+		for (const segment of segments) {
+			out += styleText(segment.text, segment.style);
+		}
+
+		return total < width ? out + styleText(' '.repeat(width - total), options.fill) : out;
+	}
+
+	// Cut: keep width − 1 cells, then the ellipsis, in the style of the segment it cuts (as Ink's
+	// truncation leaves it).
+	let room = Math.max(0, width - 1);
+	let cutStyle: Style | undefined;
+	for (const segment of segments) {
+		const kept = sliceCells(segment.text, room);
+		out += styleText(kept.text, segment.style);
+		room -= kept.width;
+		if (kept.text.length < segment.text.length) {
+			cutStyle = segment.style;
+			break;
+		}
+	}
+
+	return width > 0 ? out + styleText(' '.repeat(room), cutStyle ?? options.fill) + styleText('…', cutStyle ?? options.fill) : '';
+}
