@@ -79,6 +79,11 @@ const CONNECT_TIMEOUT_MS = 1000;
 
 class PeerLink {
 	socket!: SubscriberSocket;
+	/**
+	The socket a silence reset replaced, still read until the new one is up: on a lossy path the old
+	connection's retransmissions often get through before a new handshake does (make before break).
+	*/
+	retiring: SubscriberSocket | undefined;
 	connected = false;
 	backoffMs = RECONNECT_BACKOFF_START_MS;
 	lastDropMs = 0;
@@ -170,6 +175,7 @@ export class Transport {
 		this.#links.delete(endpoint);
 		this.#linkList = [...this.#links.values()];
 		clearTimeout(link.reopenTimer);
+		this.#closeRetiring(link);
 		link.socket.close();
 	}
 
@@ -193,6 +199,10 @@ export class Transport {
 			if (link.socket.fetch?.() === true) {
 				started = true;
 			}
+
+			if (link.retiring?.fetch?.() === true) {
+				started = true;
+			}
 		}
 
 		return started;
@@ -205,6 +215,7 @@ export class Transport {
 	endFetch(): void {
 		for (const link of this.#linkList) {
 			link.socket.endFetch?.();
+			link.retiring?.endFetch?.();
 		}
 	}
 
@@ -235,15 +246,17 @@ export class Transport {
 			}
 
 			const share = Math.min(quota, remaining);
-			let taken = link.socket.take(share, onFrames, link.endpoint);
-			if (typeof taken !== 'number') {
-				link.draining = true;
-				try {
-					// eslint-disable-next-line no-await-in-loop -- one link at a time keeps the share fair.
-					taken = await taken;
-				} finally {
-					link.draining = false;
-				}
+			let taken = 0;
+			if (link.retiring !== undefined) {
+				const result = link.retiring.take(share, onFrames, link.endpoint);
+				// eslint-disable-next-line no-await-in-loop -- one link at a time keeps the share fair.
+				taken = typeof result === 'number' ? result : await this.#settle(link, result);
+			}
+
+			if (taken < share) {
+				const result = link.socket.take(share - taken, onFrames, link.endpoint);
+				// eslint-disable-next-line no-await-in-loop
+				taken += typeof result === 'number' ? result : await this.#settle(link, result);
 			}
 
 			if (taken > 0) {
@@ -263,6 +276,19 @@ export class Transport {
 		return more || visited < links.length;
 	}
 
+	/**
+	Wait for a take that answered with a promise (libzmq), the link marked as draining meanwhile so
+	that the watchdog leaves it alone. Synchronous engines never come here: no await per link.
+	*/
+	async #settle(link: PeerLink, taking: Promise<number>): Promise<number> {
+		link.draining = true;
+		try {
+			return await taking;
+		} finally {
+			link.draining = false;
+		}
+	}
+
 	async close(): Promise<void> {
 		this.#closed = true;
 		for (const endpoint of [...this.#links.keys()]) {
@@ -280,7 +306,8 @@ export class Transport {
 				const silentMs = Math.round(nowMs - link.lastHeardMs);
 				link.silenceAllowedMs = Math.min(2 * link.silenceAllowedMs, SILENT_LINK_MAX_MS);
 				link.connected = false;
-				link.socket.close();
+				this.#closeRetiring(link);
+				link.retiring = link.socket;
 				this.#open(link);
 				this.#emit({kind: 'link-reset', endpoint: link.endpoint, silentMs});
 			}
@@ -291,17 +318,30 @@ export class Transport {
 	#open(link: PeerLink): void {
 		let socket: SubscriberSocket | undefined;
 		socket = this.#engineFor(link.endpoint).open(link.endpoint, this.#socketOptions, (event) => {
-			// Events of a socket this link has since replaced are old news.
-			if (this.#links.get(link.endpoint) === link && (socket === undefined || link.socket === socket)) {
+			if (this.#links.get(link.endpoint) !== link) {
+				return;
+			}
+
+			if (socket === undefined || link.socket === socket) {
 				this.#onLinkEvent(link, event);
+			} else if (link.retiring === socket && event.type !== 'up') {
+				// The replaced connection gave out before the new one came up: nothing left to wait for.
+				this.#closeRetiring(link);
 			}
 		});
 		link.socket = socket;
 	}
 
+	#closeRetiring(link: PeerLink): void {
+		link.retiring?.close();
+		link.retiring = undefined;
+	}
+
 	#onLinkEvent(link: PeerLink, event: LinkEvent): void {
 		switch (event.type) {
 			case 'up': {
+				// What the replaced connection still held is stale next to what this one brings.
+				this.#closeRetiring(link);
 				link.connected = true;
 				link.lastHeardMs = performance.now();
 				this.#emit({kind: 'peer-connected', endpoint: link.endpoint});
@@ -356,6 +396,7 @@ export class Transport {
 				return;
 			}
 
+			this.#closeRetiring(link);
 			link.socket.close();
 			this.#open(link);
 		}, retryInMs);
