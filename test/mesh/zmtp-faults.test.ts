@@ -9,29 +9,18 @@ import {afterEach, describe, expect, it} from 'vitest';
 import {encodeFrame} from '../../source/mesh/zmtp/frame.js';
 import {OUR_GREETING} from '../../source/mesh/zmtp/greeting.js';
 import {MAX_SUBSCRIPTIONS, ZmtpPublisher, type ZmtpPublisherEvent} from '../../source/mesh/zmtp/publisher.js';
-import {ZmtpSubscriber, type ZmtpSubscriberEvent, type ZmtpSubscriberOptions} from '../../source/mesh/zmtp/subscriber.js';
+import type {ZmtpSubscriber, ZmtpSubscriberEvent, ZmtpSubscriberOptions} from '../../source/mesh/zmtp/subscriber.js';
 import {freePort, loopback} from '../helpers/ports.js';
-import {Cleanups, eventually, sleep} from './zmtp-helpers.js';
+import {Cleanups, eventually, sleep, startSubscriber} from './zmtp-helpers.js';
 
 const cleanups = new Cleanups();
 afterEach(async () => {
 	await cleanups.run();
 });
 
+/** Small frames only, so that the oversize tests need no large payloads. */
 function subscriber(endpoint: string, overrides: Partial<ZmtpSubscriberOptions> = {}): {sub: ZmtpSubscriber; events: ZmtpSubscriberEvent[]} {
-	const events: ZmtpSubscriberEvent[] = [];
-	const sub = new ZmtpSubscriber({
-		endpoint,
-		maxMessageBytes: 1000,
-		highWaterMark: 1000,
-		reconnectIntervalMs: 100,
-		connectTimeoutMs: 1000,
-		onEvent: (event) => events.push(event),
-		...overrides,
-	});
-	cleanups.add(() => sub.close());
-	sub.connect();
-	return {sub, events};
+	return startSubscriber(cleanups, endpoint, {maxMessageBytes: 1000, ...overrides});
 }
 
 async function xpublisher(endpoint: string): Promise<zmq.XPublisher> {

@@ -1,22 +1,14 @@
 /**
-Shared pieces of the ZMTP engine tests: waiting without fixed sleeps, and an event recorder.
+Shared pieces of the ZMTP engine tests: waiting without fixed sleeps, cleanups, and a subscriber
+that records its events.
 */
 
+import {ZmtpSubscriber, type ZmtpSubscriberEvent, type ZmtpSubscriberOptions} from '../../source/mesh/zmtp/subscriber.js';
+import {eventually as eventuallyWithin} from '../helpers/nodes.js';
+
+/** The shared `eventually`, polling every 10 ms with a 5 s default. */
 export async function eventually<T>(what: string, condition: () => T | undefined | false, timeoutMs = 5000): Promise<T> {
-	const deadline = performance.now() + timeoutMs;
-	for (;;) {
-		const value = condition();
-		if (value) {
-			return value;
-		}
-
-		if (performance.now() > deadline) {
-			throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-		}
-
-		// eslint-disable-next-line no-await-in-loop
-		await new Promise((resolve) => setTimeout(resolve, 10));
-	}
+	return eventuallyWithin(what, condition, timeoutMs, 10);
 }
 
 export async function sleep(ms: number): Promise<void> {
@@ -41,4 +33,25 @@ export class Cleanups {
 			}
 		}
 	}
+}
+
+/** A connecting ZmtpSubscriber that records its events, closed by `cleanups`. */
+export function startSubscriber(
+	cleanups: Cleanups,
+	endpoint: string,
+	overrides: Partial<ZmtpSubscriberOptions> = {},
+): {sub: ZmtpSubscriber; events: ZmtpSubscriberEvent[]} {
+	const events: ZmtpSubscriberEvent[] = [];
+	const sub = new ZmtpSubscriber({
+		endpoint,
+		maxMessageBytes: 64 * 1024,
+		highWaterMark: 1000,
+		reconnectIntervalMs: 100,
+		connectTimeoutMs: 1000,
+		onEvent: (event) => events.push(event),
+		...overrides,
+	});
+	cleanups.add(() => sub.close());
+	sub.connect();
+	return {sub, events};
 }

@@ -8,9 +8,9 @@ import {createInterface} from 'node:readline';
 import * as zmq from 'zeromq';
 import {afterEach, describe, expect, it} from 'vitest';
 import {ZmtpPublisher} from '../../source/mesh/zmtp/publisher.js';
-import {ZmtpSubscriber, type ZmtpSubscriberEvent, type ZmtpSubscriberOptions} from '../../source/mesh/zmtp/subscriber.js';
+import type {ZmtpSubscriber, ZmtpSubscriberEvent, ZmtpSubscriberOptions} from '../../source/mesh/zmtp/subscriber.js';
 import {freePort, loopback} from '../helpers/ports.js';
-import {Cleanups, eventually, sleep} from './zmtp-helpers.js';
+import {Cleanups, eventually, sleep, startSubscriber} from './zmtp-helpers.js';
 
 const cleanups = new Cleanups();
 afterEach(async () => {
@@ -18,19 +18,7 @@ afterEach(async () => {
 });
 
 function subscriber(endpoint: string, overrides: Partial<ZmtpSubscriberOptions> = {}): {sub: ZmtpSubscriber; events: ZmtpSubscriberEvent[]} {
-	const events: ZmtpSubscriberEvent[] = [];
-	const sub = new ZmtpSubscriber({
-		endpoint,
-		maxMessageBytes: 64 * 1024,
-		highWaterMark: 1000,
-		reconnectIntervalMs: 100,
-		connectTimeoutMs: 1000,
-		onEvent: (event) => events.push(event),
-		...overrides,
-	});
-	cleanups.add(() => sub.close());
-	sub.connect();
-	return {sub, events};
+	return startSubscriber(cleanups, endpoint, overrides);
 }
 
 /** Everything queued now, as arrays of strings. */
