@@ -440,7 +440,6 @@ export class ChorusNode {
 			});
 			await (this.#faults.outboundEngaged ? this.#publishThroughFaults(frame, nowMs) : this.#transport.publish(frame));
 			if (more) {
-				this.#transport.fetch();
 				this.#schedulePump();
 			}
 		} finally {
@@ -459,6 +458,8 @@ export class ChorusNode {
 		}
 
 		this.#pumpScheduled = true;
+		// Links that read on demand read in the poll phase before the pass: a flood keeps coming in.
+		this.#transport.fetch();
 		setImmediate(async () => {
 			this.#pumpScheduled = false;
 			if (!this.#running || this.#ticking) {
@@ -471,8 +472,6 @@ export class ChorusNode {
 			}
 
 			if (more) {
-				// A flood: whatever a link read since, and reads in the poll phase before the next pass.
-				this.#transport.fetch();
 				this.#schedulePump();
 			}
 		});

@@ -9,7 +9,7 @@ here: the fair share of a drain, the silence watchdog, and the backoff when a li
 */
 
 import {performance} from 'node:perf_hooks';
-import type {DropReason, EngineName, LinkEvent, OnFrames, PublisherEvent, PublisherSocket, SocketOptions, SubscriberSocket} from './engine/engine.js';
+import type {DropReason, LinkEvent, OnFrames, PublisherEvent, PublisherSocket, SocketOptions, SubscriberSocket} from './engine/engine.js';
 import {engineSelector, type EngineChoice, type EngineSelector} from './engine/select.js';
 import type {LibzmqSocketOptions} from './engine/libzmq.js';
 import {MAX_MESSAGE_BYTES} from './wire.js';
@@ -129,19 +129,6 @@ export class Transport {
 
 	get endpoint(): string {
 		return this.#publisher?.endpoint ?? '';
-	}
-
-	get peerEndpoints(): string[] {
-		return [...this.#links.keys()];
-	}
-
-	/** The engine that serves an endpoint (the bound one when none is given). */
-	engineName(endpoint = this.#options.bindEndpoint): EngineName {
-		return this.#engineFor(endpoint).name;
-	}
-
-	isConnected(endpoint: string): boolean {
-		return this.#links.get(endpoint)?.connected ?? false;
 	}
 
 	async start(): Promise<void> {

@@ -627,8 +627,3 @@ export function createTerminalScreen(stdout: NodeJS.WriteStream, options: Termin
 	});
 	return {stdout: proxy, painter};
 }
-
-/** `stdout` for Ink that writes through a ScreenDiff (no painted regions). */
-export function diffingStdout(stdout: NodeJS.WriteStream): NodeJS.WriteStream {
-	return createTerminalScreen(stdout).stdout;
-}

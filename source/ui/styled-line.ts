@@ -70,30 +70,10 @@ function sliceCells(text: string, cells: number): {text: string; width: number} 
 	return {text: text.slice(0, end), width};
 }
 
-/**
-Pad or cut plain text to exactly `width` cells; a cut ends in `…`, as Ink's `truncate-end` does.
-Wide characters count double.
-*/
-export function fitCells(text: string, width: number, align: 'left' | 'right' = 'left'): string {
-	const textCells = textWidth(text);
-	if (textCells > width) {
-		if (width <= 0) {
-			return '';
-		}
-
-		const kept = sliceCells(text, width - 1);
-		// A wide character that does not fit leaves a cell of padding before the ellipsis.
-		return `${kept.text}${' '.repeat(width - 1 - kept.width)}…`;
-	}
-
-	const padding = ' '.repeat(width - textCells);
-	return align === 'left' ? text + padding : padding + text;
-}
-
 /** A run of text in one style. */
 export type Segment = {text: string; style?: Style | undefined};
 
-export type LineOptions = {
+type LineOptions = {
 	/**
 	Style of the cells that pad the line to its width: a background fills them.
 	@default no style
@@ -141,7 +121,7 @@ function builderFor(style: Style): ChalkInstance | undefined {
 }
 
 /** Text in a style, as escapes chalk writes (none at all when chalk's level is 0). */
-export function styleText(text: string, style: Style | undefined): string {
+function styleText(text: string, style: Style | undefined): string {
 	if (text === '' || style === undefined) {
 		return text;
 	}

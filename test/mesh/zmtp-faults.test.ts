@@ -8,7 +8,7 @@ import * as zmq from 'zeromq';
 import {afterEach, describe, expect, it} from 'vitest';
 import {encodeFrame} from '../../source/mesh/zmtp/frame.js';
 import {OUR_GREETING} from '../../source/mesh/zmtp/greeting.js';
-import {MAX_SUBSCRIPTIONS, ZmtpPublisher, type ZmtpPublisherEvent} from '../../source/mesh/zmtp/publisher.js';
+import {MAX_SUBSCRIPTIONS, ZmtpPublisher, type ZmtpPublisherEvent, type ZmtpPublisherOptions} from '../../source/mesh/zmtp/publisher.js';
 import type {ZmtpSubscriber, ZmtpSubscriberEvent, ZmtpSubscriberOptions} from '../../source/mesh/zmtp/subscriber.js';
 import {freePort, loopback} from '../helpers/ports.js';
 import {Cleanups, eventually, sleep, startSubscriber} from './zmtp-helpers.js';
@@ -28,6 +28,18 @@ async function xpublisher(endpoint: string): Promise<zmq.XPublisher> {
 	cleanups.add(() => xpub.close());
 	await xpub.bind(endpoint);
 	return xpub;
+}
+
+/** A ZmtpPublisher with one zeromq.js XSUB connected to it, both closed by the cleanups. */
+async function publisherWithXsub(options: ZmtpPublisherOptions): Promise<{pub: ZmtpPublisher; xsub: zmq.XSubscriber}> {
+	const pub = new ZmtpPublisher(options);
+	cleanups.add(() => pub.close());
+	const endpoint = await pub.bind(loopback(await freePort()));
+	const xsub = new zmq.XSubscriber({linger: 0});
+	cleanups.add(() => xsub.close());
+	xsub.connect(endpoint);
+	await eventually('subscriber up', () => pub.subscriberCount === 1);
+	return {pub, xsub};
 }
 
 const types = (events: Array<{type: string}>) => events.map((event) => event.type);
@@ -229,25 +241,13 @@ describe('ZmtpPublisher faults', () => {
 	});
 
 	it('closes an established subscriber that sends a frame over maxIncomingBytes', async () => {
-		const pub = new ZmtpPublisher({highWaterMark: 10, maxIncomingBytes: 100});
-		cleanups.add(() => pub.close());
-		const endpoint = await pub.bind(loopback(await freePort()));
-		const xsub = new zmq.XSubscriber({linger: 0});
-		cleanups.add(() => xsub.close());
-		xsub.connect(endpoint);
-		await eventually('subscriber up', () => pub.subscriberCount === 1);
+		const {pub, xsub} = await publisherWithXsub({highWaterMark: 10, maxIncomingBytes: 100});
 		await xsub.send(Buffer.alloc(101, 1));
 		await eventually('closed', () => pub.droppedClients === 1);
 	});
 
 	it('closes a subscriber that asks for more than MAX_SUBSCRIPTIONS distinct prefixes', async () => {
-		const pub = new ZmtpPublisher({highWaterMark: 10});
-		cleanups.add(() => pub.close());
-		const endpoint = await pub.bind(loopback(await freePort()));
-		const xsub = new zmq.XSubscriber({linger: 0});
-		cleanups.add(() => xsub.close());
-		xsub.connect(endpoint);
-		await eventually('subscriber up', () => pub.subscriberCount === 1);
+		const {pub, xsub} = await publisherWithXsub({highWaterMark: 10});
 		for (let index = 0; index < MAX_SUBSCRIPTIONS; index++) {
 			// eslint-disable-next-line no-await-in-loop
 			await xsub.send(Buffer.from(`\u0001p${index}`));

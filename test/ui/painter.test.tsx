@@ -14,7 +14,7 @@ import {afterEach, describe, expect, test} from 'vitest';
 import {NO_INBOUND_FAULT} from '../../source/controller.js';
 import {App} from '../../source/ui/app.js';
 import {MeshStore} from '../../source/ui/mesh-store.js';
-import {createTerminalScreen, diffingStdout} from '../../source/ui/screen-diff.js';
+import {createTerminalScreen} from '../../source/ui/screen-diff.js';
 import {FixedController, peer, settle, snapshot} from './fixtures.js';
 
 const initialChalkLevel = chalk.level;
@@ -82,7 +82,7 @@ function open(controller: FixedController, painted: boolean, columns: number, ro
 	const instance = render(
 		<App controller={controller} store={store} ttlMs={5000} color painter={painted ? screen.painter : undefined} />,
 		{
-			stdout: painted ? screen.stdout : diffingStdout(out as unknown as NodeJS.WriteStream),
+			stdout: painted ? screen.stdout : createTerminalScreen(out as unknown as NodeJS.WriteStream).stdout,
 			stdin: stdin as unknown as NodeJS.ReadStream,
 			exitOnCtrlC: false,
 			patchConsole: false,

@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import {afterEach, describe, expect, test} from 'vitest';
 import {parseLine} from '../../source/ui/screen-diff.js';
-import {fitCells, renderLine, textWidth} from '../../source/ui/styled-line.js';
+import {renderLine, textWidth} from '../../source/ui/styled-line.js';
 
 const initialChalkLevel = chalk.level;
 afterEach(() => {
@@ -19,16 +19,6 @@ describe('styled lines', () => {
 		expect(textWidth('● alive ██░░')).toBe(12);
 		expect(textWidth('名前')).toBe(4);
 		expect(textWidth('e\u0301')).toBe(1);
-	});
-
-	test('fitCells pads, aligns and cuts with an ellipsis by cells', () => {
-		expect(fitCells('abc', 5)).toBe('abc  ');
-		expect(fitCells('abc', 5, 'right')).toBe('  abc');
-		expect(fitCells('abcdef', 4)).toBe('abc…');
-		// A wide character that does not fit before the ellipsis leaves a blank cell.
-		expect(fitCells('ab名前', 4)).toBe('ab …');
-		expect(textWidth(fitCells('ab名前cd', 5))).toBe(5);
-		expect(fitCells('abc', 0)).toBe('');
 	});
 
 	test('a line is exactly its width: padded in the fill style, or cut with an ellipsis in the style it cuts', () => {

@@ -10,6 +10,7 @@ The semantics are ZeroMQ's inproc PUB/SUB: a subscriber may connect before the p
 misses messages rather than slowing the publisher.
 */
 
+import {MessageQueue} from '../message-queue.js';
 import type {Engine, LinkEvent, PublisherSocket, SocketOptions, SubscriberSocket, OnFrames} from './engine.js';
 
 /** The bound publishers of this process, and the subscribers waiting for one, by endpoint. */
@@ -18,7 +19,7 @@ const waiting = new Map<string, Set<InprocSubscriber>>();
 
 export const inprocEngine: Engine = {
 	name: 'inproc',
-	async bind(endpoint, options) {
+	async bind(endpoint) {
 		if (publishers.has(endpoint)) {
 			throw Object.assign(new Error(`${endpoint} is already bound in this process`), {code: 'EADDRINUSE'});
 		}
@@ -104,9 +105,7 @@ class InprocPublisher implements PublisherSocket {
 class InprocSubscriber implements SubscriberSocket {
 	readonly #options: SocketOptions;
 	readonly #onEvent: (event: LinkEvent) => void;
-	/** Queued messages from `#head` on; compacted when the consumed prefix grows large. */
-	#queue: Buffer[][] = [];
-	#head = 0;
+	readonly #queue = new MessageQueue<Buffer[]>();
 	#publisher: InprocPublisher | undefined;
 	#closed = false;
 
@@ -133,27 +132,21 @@ class InprocSubscriber implements SubscriberSocket {
 	}
 
 	deliver(frames: Buffer[]): void {
-		if (this.#queue.length - this.#head < this.#options.highWaterMark) {
+		if (this.#queue.size < this.#options.highWaterMark) {
 			this.#queue.push(frames);
 		}
 	}
 
 	take(max: number, onFrames: OnFrames, endpoint: string): number {
-		const queue = this.#queue;
 		let taken = 0;
-		while (taken < max && this.#head < queue.length && !this.#closed) {
-			const frames = queue[this.#head]!;
-			queue[this.#head++] = undefined as unknown as Buffer[];
+		while (taken < max && !this.#closed) {
+			const frames = this.#queue.shift();
+			if (frames === undefined) {
+				break;
+			}
+
 			taken++;
 			onFrames(frames, endpoint);
-		}
-
-		if (this.#head === queue.length) {
-			queue.length = 0;
-			this.#head = 0;
-		} else if (this.#head > 1024) {
-			this.#queue = queue.slice(this.#head);
-			this.#head = 0;
 		}
 
 		return taken;
@@ -172,7 +165,6 @@ class InprocSubscriber implements SubscriberSocket {
 			waiting.delete(this.endpoint);
 		}
 
-		this.#queue = [];
-		this.#head = 0;
+		this.#queue.clear();
 	}
 }

@@ -124,16 +124,6 @@ export class ZmtpConnection {
 	}
 
 	#onChunk(chunk: Buffer): void {
-		if (this.#phase === Phase.Established) {
-			try {
-				this.#decoder.push(chunk);
-			} catch (error) {
-				this.#onStreamError(error);
-			}
-
-			return;
-		}
-
 		if (this.#phase === Phase.Greeting) {
 			const taken = this.#greeting.feed(chunk);
 			if (this.#greeting.failure !== undefined) {

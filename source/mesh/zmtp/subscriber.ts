@@ -18,6 +18,7 @@ pause: a read that fills the buffer is followed by another at once.
 import net from 'node:net';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
 import {parseTcpEndpoint, type TcpEndpoint} from './endpoint.js';
+import {MessageQueue} from '../message-queue.js';
 import {encodeFrame, FLAG_MORE} from './frame.js';
 
 export type ZmtpSubscriberEvent =
@@ -63,8 +64,6 @@ const HANDSHAKE_ALLOWANCE = 3;
 
 /** Commands (READY) are tiny; this bounds what a peer can make us buffer before the handshake. */
 const MAX_COMMAND_BYTES = 64 * 1024;
-/** Compact the queue's consumed head once it is this long and more than half of the array. */
-const COMPACT_AFTER = 1024;
 
 export class ZmtpSubscriber {
 	readonly #options: ZmtpSubscriberOptions;
@@ -74,9 +73,8 @@ export class ZmtpSubscriber {
 	#connection: ZmtpConnection | undefined;
 	#connectTimer: NodeJS.Timeout | undefined;
 	#redialTimer: NodeJS.Timeout | undefined;
-	/** Complete messages; those before #head have been received. */
-	#queue: Buffer[][] = [];
-	#head = 0;
+	/** Complete messages not yet received. */
+	readonly #queue = new MessageQueue<Buffer[]>();
 	/** The frames of a multipart message still arriving, and their total size. */
 	#parts: Buffer[] = [];
 	#partBytes = 0;
@@ -94,26 +92,13 @@ export class ZmtpSubscriber {
 		this.#subscription = encodeFrame(Buffer.concat([Buffer.from([1]), prefix]), 0);
 	}
 
-	get endpoint(): string {
-		return this.#options.endpoint;
-	}
-
-	/** A link is up (handshake done) right now. */
-	get connected(): boolean {
-		return this.#connection?.established ?? false;
-	}
-
 	get readable(): boolean {
-		return this.#head < this.#queue.length;
+		return this.#queue.size > 0;
 	}
 
 	/** Complete messages waiting for receive(). */
 	get queued(): number {
-		return this.#queue.length - this.#head;
-	}
-
-	get closed(): boolean {
-		return this.#closed;
+		return this.#queue.size;
 	}
 
 	/**
@@ -131,27 +116,8 @@ export class ZmtpSubscriber {
 
 	/** The next complete message's frames, or undefined when none is queued. Never waits. */
 	receive(): Buffer[] | undefined {
-		const queue = this.#queue;
-		const head = this.#head;
-		if (head >= queue.length) {
-			return undefined;
-		}
-
-		const message = queue[head]!;
-		// Let the frames (and the chunk they view) go as soon as the caller does.
-		(queue as Array<Buffer[] | undefined>)[head] = undefined;
-		if (head + 1 === queue.length) {
-			queue.length = 0;
-			this.#head = 0;
-		} else {
-			this.#head = head + 1;
-			if (head >= COMPACT_AFTER && head * 2 > queue.length) {
-				queue.splice(0, head + 1);
-				this.#head = 0;
-			}
-		}
-
-		if (this.#paused && queue.length - this.#head < this.#options.highWaterMark / 2) {
+		const message = this.#queue.shift();
+		if (this.#paused && this.#queue.size < this.#options.highWaterMark / 2) {
 			this.#paused = false;
 			this.#idle = false;
 			this.#connection?.socket.resume();
@@ -247,8 +213,7 @@ export class ZmtpSubscriber {
 			},
 		);
 		this.#connection = connection;
-		this.#partBytes = 0;
-		this.#parts = [];
+		this.#resetParts();
 		// A dark path fails the TCP connect within connectTimeoutMs; a mute server fails the handshake.
 		// The handshake gets longer (HANDSHAKE_ALLOWANCE times): it takes two or three round trips,
 		// and on a lossy path each lost segment costs a retransmission timeout (200 ms or more).
@@ -299,7 +264,7 @@ export class ZmtpSubscriber {
 
 	/** The hot path: one call per message frame. */
 	#onFrame(flags: number, body: Buffer): void {
-		if ((flags & FLAG_MORE) === 0 && this.#partBytes === 0 && this.#parts.length === 0) {
+		if ((flags & FLAG_MORE) === 0 && this.#parts.length === 0) {
 			this.#enqueue([body]);
 			return;
 		}
@@ -321,11 +286,16 @@ export class ZmtpSubscriber {
 		}
 	}
 
+	/** Forget a multipart message still arriving: a new connection, or one that failed, starts afresh. */
+	#resetParts(): void {
+		this.#parts = [];
+		this.#partBytes = 0;
+	}
+
 	#enqueue(message: Buffer[]): void {
-		const queue = this.#queue;
-		queue.push(message);
+		this.#queue.push(message);
 		// Back-pressure: stop reading, so that TCP fills and the publisher drops at its own HWM.
-		if (!this.#paused && queue.length - this.#head >= this.#options.highWaterMark) {
+		if (!this.#paused && this.#queue.size >= this.#options.highWaterMark) {
 			this.#paused = true;
 			this.#connection?.socket.pause();
 		}
@@ -338,8 +308,7 @@ export class ZmtpSubscriber {
 
 		this.#connection = undefined;
 		this.#clearTimers();
-		this.#parts = [];
-		this.#partBytes = 0;
+		this.#resetParts();
 		if (kind === 'handshake') {
 			this.#emit({type: 'handshake-failed', reason: detail});
 		} else {
@@ -356,8 +325,7 @@ export class ZmtpSubscriber {
 		clearTimeout(this.#connectTimer);
 		this.#connectTimer = undefined;
 		// A message cut short by the close is not delivered.
-		this.#parts = [];
-		this.#partBytes = 0;
+		this.#resetParts();
 		if (wasEstablished) {
 			this.#emit({type: 'disconnect'});
 		} else {

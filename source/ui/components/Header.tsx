@@ -48,7 +48,7 @@ function headerLines({snapshot, rHistory, wallMs, columns, frozen, readonly}: Pr
 
 	// The title bar: the title takes what the badge leaves, on a cyan bar.
 	const badgeWidth = Math.min(columns, textWidth(badge));
-	const bar = theme.color ? {backgroundColor: 'cyan'} : undefined;
+	const bar = {backgroundColor: theme.style('title').backgroundColor};
 	const title = renderLine([{text: ` chorus-tui  node ${escapeControl(node.id)}  ${escapeControl(node.endpoint)}`, style: style('title')}], columns - badgeWidth, {fill: bar});
 	const badgeStyle = style(frozen ? 'frozen' : 'title');
 	return [

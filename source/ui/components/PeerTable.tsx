@@ -47,18 +47,18 @@ export function PeerTable({rows, selectedIndex, scrollTop, height, columns, ttlM
 		const body =
 			visible.length === 0
 				? [renderLine([{text: `  ${emptyText}`, style: theme.style('muted')}], width)]
-				: visible.map((row, index) => peerRowLine(row, scrollTop + index === selectedIndex, columns, ttlMs, theme));
+				: visible.map((row, index) => peerRowLine(row, scrollTop + index === selectedIndex, columns, width, ttlMs, theme));
 		while (body.length < height) {
 			body.push('');
 		}
 
-		return [titleLine(columns, sort, theme), ...body];
-	}, [rows, selectedIndex, scrollTop, height, columns, ttlMs, sort, emptyText, theme, width]);
+		return [titleLine(columns, width, sort, theme), ...body];
+	}, [rows, selectedIndex, scrollTop, height, columns, width, ttlMs, sort, emptyText, theme]);
 	return <Lines lines={lines} width={width} />;
 }
 
 /** The column titles on a light bar; the sorted column is marked ▼. */
-function titleLine(columns: TableColumns, sort: SortKey, theme: Theme): string {
+function titleLine(columns: TableColumns, width: number, sort: SortKey, theme: Theme): string {
 	const title = (name: string) => (SORT_COLUMN[sort] === name ? `${name}▼` : name);
 	const text = [
 		fit(`  ${title('ID')}`, columns.marker + columns.id),
@@ -70,7 +70,7 @@ function titleLine(columns: TableColumns, sort: SortKey, theme: Theme): string {
 		'  FAULTS',
 	].join('');
 	const style = theme.style('tableHeader');
-	return renderLine([{text, style}], columnsWidth(columns), {fill: theme.color ? {backgroundColor: 'white'} : undefined});
+	return renderLine([{text, style}], width, {fill: {backgroundColor: style.backgroundColor}});
 }
 
 /**
@@ -79,7 +79,7 @@ and symbol, the age, the TTL bar, the Lamport time, Δφ and the faults on the p
 has a marker, a bold id and, in colour, a grey bar (grey, not blue: the state, Δφ and fault colours
 must stay readable on it).
 */
-export function peerRowLine(row: PeerRowData, selected: boolean, columns: TableColumns, ttlMs: number, theme: Theme): string {
+function peerRowLine(row: PeerRowData, selected: boolean, columns: TableColumns, width: number, ttlMs: number, theme: Theme): string {
 	const look = STATE_LOOK[row.state];
 	const bar = row.ttlRemainingMs === undefined ? undefined : ttlBar(row.ttlRemainingMs, ttlMs, columns.ttlBar);
 	const barTone: Tone = !bar || bar.cells === 0 ? 'bad' : bar.cells / columns.ttlBar > 0.5 ? 'good' : bar.cells / columns.ttlBar > 0.2 ? 'warn' : 'bad';
@@ -102,7 +102,7 @@ export function peerRowLine(row: PeerRowData, selected: boolean, columns: TableC
 		{text: fit(row.phaseDiff === undefined ? '–' : formatPhaseDiff(row.phaseDiff), columns.phaseDiff, 'right'), style: toned(phase)},
 		{text: row.note ? `  ${row.note}` : '', style: toned('fault')},
 	];
-	return idCell + renderLine(rest, columnsWidth(columns) - idWidth, {fill: on(undefined)});
+	return idCell + renderLine(rest, width - idWidth, {fill: on(undefined)});
 }
 
 function phaseTone(phaseDiff: number): Tone | undefined {
