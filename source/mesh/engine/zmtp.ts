@@ -38,8 +38,8 @@ export const zmtpEngine: Engine = {
 			highWaterMark: Math.min(options.highWaterMark, READ_AHEAD),
 			reconnectIntervalMs: options.reconnectIntervalMs,
 			connectTimeoutMs: options.connectTimeoutMs,
-			// The node fetches once per tick, just before it drains: one wake-up per tick, not per message.
-			readOnDemand: true,
+			// The node fetches once per tick, just before it drains: no wake-up per message.
+			reading: 'polled',
 			onEvent(event) {
 				const linkEvent = toLinkEvent(event);
 				if (linkEvent !== undefined) {
