@@ -280,6 +280,36 @@ describe('ZmtpPublisher faults', () => {
 		expect(pub.send('later')).toBe(1);
 	});
 
+	it('writes a message larger than the kernel takes at once whole, and the next one after it', async () => {
+		const {pub, endpoint} = await publisher([], 10);
+		// A polled subscriber that does not fetch leaves everything in the kernel, which soon stops taking more.
+		const {sub, events} = startSubscriber(cleanups, endpoint, {maxMessageBytes: 16 * 1024 * 1024, reading: 'polled'});
+		await eventually('subscribed', () => events.some((event) => event.type === 'handshake') && pub.subscriberCount === 1);
+		const large = Buffer.alloc(8 * 1024 * 1024);
+		for (let index = 0; index < large.length; index += 4) {
+			large.writeUInt32LE(index, index);
+		}
+
+		expect(pub.send(large)).toBe(1);
+		await sleep(20);
+		expect(pub.send('after')).toBe(1);
+		const received: Buffer[] = [];
+		await eventually(
+			'both messages arrive',
+			() => {
+				sub.fetch();
+				for (let frames = sub.receive(); frames !== undefined; frames = sub.receive()) {
+					received.push(frames[0]!);
+				}
+
+				return received.length === 2;
+			},
+			10_000,
+		);
+		expect(received[0]!.equals(large)).toBe(true);
+		expect(received[1]!.toString()).toBe('after');
+	});
+
 	it('rejects bind with the errno code: in use, not available, malformed', async () => {
 		const {endpoint} = await publisher();
 		const other = new ZmtpPublisher({highWaterMark: 10});

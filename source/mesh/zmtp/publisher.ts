@@ -6,6 +6,7 @@ misses messages beyond its high-water mark.
 
 import net from 'node:net';
 import {ZmtpConnection} from './connection.js';
+import {descriptorOf, writeNow} from './descriptor.js';
 import {formatTcpEndpoint, parseTcpEndpoint} from './endpoint.js';
 import {encodeFrame, FLAG_MORE} from './frame.js';
 
@@ -47,6 +48,8 @@ class Subscription {
 	endsHead = 0;
 	corked = false;
 	handshakeTimer: NodeJS.Timeout | undefined;
+	/** The socket's descriptor, for writing a tick's message straight to the kernel (descriptor.ts). */
+	fd: number | undefined;
 
 	constructor(readonly connection: ZmtpConnection) {}
 
@@ -213,19 +216,38 @@ export class ZmtpPublisher {
 			}
 
 			frame ??= encodeFrame(bytes, 0);
-			if (burst && !subscriber.corked) {
-				subscriber.corked = true;
-				connection.socket.cork();
-				this.#corked.push(subscriber);
+			const {socket} = connection;
+			if (burst) {
+				if (!subscriber.corked) {
+					subscriber.corked = true;
+					socket.cork();
+					this.#corked.push(subscriber);
+				}
+
+				socket.write(frame);
+			} else {
+				this.#writeThrough(subscriber, socket, frame);
 			}
 
-			connection.socket.write(frame);
 			subscriber.writtenBytes += frame.length;
 			subscriber.ends.push(subscriber.writtenBytes);
 			sent++;
 		}
 
 		return sent;
+	}
+
+	/**
+	Straight to the kernel when nothing is queued before it: net's stream machinery cost about as
+	much as the write system call itself, 19 times a tick. What the kernel does not take at once goes
+	through socket.write, which keeps the order and handles errors as for any write.
+	*/
+	#writeThrough(subscriber: Subscription, socket: net.Socket, frame: Buffer): void {
+		const {fd} = subscriber;
+		const written = fd !== undefined && socket.writableLength === 0 && !socket.destroyed ? writeNow(fd, frame) : 0;
+		if (written < frame.length) {
+			socket.write(written === 0 ? frame : frame.subarray(written));
+		}
 	}
 
 	/** Idempotent: closes every server and connection. */
@@ -262,6 +284,7 @@ export class ZmtpPublisher {
 			{
 				onReady() {
 					clearTimeout(subscriber.handshakeTimer);
+					subscriber.fd = descriptorOf(socket);
 				},
 				onData: (flags, data) => {
 					// ZMTP 3.0 subscriptions: a single-frame message, 1 then the prefix to subscribe, 0 to cancel.

@@ -19,9 +19,9 @@ How a link is read once it is up (`reading`):
 Either way a flood still reads without a pause: a read that fills the buffer is followed by another at once.
 */
 
-import {readSync} from 'node:fs';
 import net from 'node:net';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
+import {descriptorOf, readNow} from './descriptor.js';
 import {parseTcpEndpoint, type TcpEndpoint} from './endpoint.js';
 import {MessageQueue} from '../message-queue.js';
 import {encodeFrame, FLAG_MORE} from './frame.js';
@@ -187,15 +187,10 @@ export class ZmtpSubscriber {
 		this.#polledFd = undefined;
 	}
 
-	/**
-	From now on fetch() reads this link. Node has no public way to read a socket synchronously, so
-	this takes the descriptor from the handle (`_handle.fd`, there on every Unix) and reads it with
-	fs.readSync: libuv made it non-blocking, so an empty socket answers EAGAIN. Without a descriptor
-	the link reads on demand instead.
-	*/
+	/** From now on fetch() reads this link (see descriptor.ts); without a descriptor it reads on demand. */
 	#startPolling(connection: ZmtpConnection): void {
-		const fd = (connection.socket as unknown as {_handle?: {fd?: unknown}})._handle?.fd;
-		if (typeof fd !== 'number' || fd < 0) {
+		const fd = descriptorOf(connection.socket);
+		if (fd === undefined) {
 			return;
 		}
 
@@ -213,18 +208,13 @@ export class ZmtpSubscriber {
 		while (!this.#paused && this.#connection === connection && !connection.socket.destroyed) {
 			let bytes: number;
 			try {
-				bytes = readSync(fd, READ_BUFFER, 0, READ_BUFFER.length, null);
+				bytes = readNow(fd, READ_BUFFER);
 			} catch (error) {
-				const code = (error as NodeJS.ErrnoException).code;
-				if (code === 'EAGAIN' || code === 'EWOULDBLOCK') {
-					return;
-				}
+				this.#lose(connection, (error as NodeJS.ErrnoException).code);
+				return;
+			}
 
-				if (code === 'EINTR') {
-					continue;
-				}
-
-				this.#lose(connection, code);
+			if (bytes < 0) {
 				return;
 			}
 
