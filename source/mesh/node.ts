@@ -404,8 +404,8 @@ export class ChorusNode {
 		const startedMs = performance.now();
 		this.#recordLateness(startedMs - this.#nextDueMs);
 		try {
-			// Links that read on demand read now, in the poll phase that comes before setImmediate:
-			// everything that arrived since the last tick, in one wake-up (see zmtp/subscriber.ts).
+			// Links that read on demand read everything that arrived since the last tick: polled ones
+			// here and now, the others in the poll phase that comes before setImmediate (see zmtp/subscriber.ts).
 			if (this.#transport.fetch()) {
 				await nextTurn();
 				if (!this.#running) {
@@ -458,7 +458,7 @@ export class ChorusNode {
 		}
 
 		this.#pumpScheduled = true;
-		// Links that read on demand read in the poll phase before the pass: a flood keeps coming in.
+		// Links that read on demand read now or in the poll phase before the pass: a flood keeps coming in.
 		this.#transport.fetch();
 		setImmediate(async () => {
 			this.#pumpScheduled = false;

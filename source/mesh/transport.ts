@@ -176,9 +176,10 @@ export class Transport {
 	}
 
 	/**
-	Have every link that reads on demand read what has arrived; the data comes in the event loop's
-	next poll phase, so a caller yields once (setImmediate) before it drains. Returns true when some
-	link started a read, false when there is nothing to wait for.
+	Have every link that reads on demand read what has arrived. Polled links (a node's tcp:// links)
+	read it now; for the others it comes in the event loop's next poll phase, so a caller yields once
+	(setImmediate) before it drains. Returns true when some link started such a read, false when
+	there is nothing to wait for.
 	*/
 	fetch(): boolean {
 		let started = false;

@@ -40,8 +40,9 @@ export type SubscriberSocket = {
 	*/
 	take(max: number, onFrames: OnFrames, endpoint: string): number | Promise<number>;
 	/**
-	Engines that read on demand (zmtp): read what has arrived since the last read, in the event
-	loop's next poll phase. Returns true when a read was started.
+	Engines that read on demand (zmtp): read what has arrived since the last read. A polled link
+	reads it at once; otherwise it comes in the event loop's next poll phase, and this returns true
+	(a read was started).
 	*/
 	fetch?(): boolean;
 	/** The fetch is over (its poll phase has passed): stop reading until the next fetch. */
