@@ -3,9 +3,9 @@ One receiver under the ingest flood, in its own process: `node` (a ChorusNode: r
 validate, admit), `node-libzmq` (the same on the libzmq engine, as it was before the built-in one)
 or `bare` (a zeromq.js subscriber loop that only receives, the stack's ceiling).
 
-Usage: ingest-receiver.js node|node-libzmq|bare BIND_PORT PORT[,PORT...]
+Usage: ingest-receiver.js node|node-libzmq|bare BIND_PORT PORT[,PORT...] [LATENESS_TICKS]
 Prints {"t": ms, "count": n, ...} every half second; `count` is admitted messages for `node` and
-received messages for `bare`.
+received messages for `bare`. A node's tickLateMs covers its last LATENESS_TICKS ticks (default 128).
 */
 
 import process from 'node:process';
@@ -13,7 +13,7 @@ import * as zmq from 'zeromq';
 import {defaultNodeOptions} from '../../source/node-from-config.js';
 import {ChorusNode} from '../../source/mesh/node.js';
 
-const [mode, bindPort, portList] = process.argv.slice(2);
+const [mode, bindPort, portList, latenessTicks] = process.argv.slice(2);
 const endpoints = (portList ?? '').split(',').map((port) => `tcp://127.0.0.1:${port}`);
 const REPORT_MS = 500;
 
@@ -23,7 +23,7 @@ function report(fields: Record<string, unknown>): void {
 
 async function runNode(engine: 'builtin' | 'libzmq'): Promise<void> {
 	const node = new ChorusNode(
-		defaultNodeOptions({id: 'ingest-node', bindEndpoint: `tcp://127.0.0.1:${bindPort}`}, {peerEndpoints: endpoints, transport: {engine}}),
+		defaultNodeOptions({id: 'ingest-node', bindEndpoint: `tcp://127.0.0.1:${bindPort}`}, {peerEndpoints: endpoints, transport: {engine}, ...(latenessTicks === undefined ? {} : {latenessWindowTicks: Number(latenessTicks)})}),
 	);
 	await node.start();
 	setInterval(() => {

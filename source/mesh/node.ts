@@ -44,6 +44,8 @@ export type NodeOptions = {
 	transport?: Partial<TransportOptions>;
 	/** CURVE with an allow list, and the per-peer rate limit. */
 	security?: SecurityOptions;
+	/** How many of the latest ticks stats.tickLateMs summarises. @default 128 */
+	latenessWindowTicks?: number;
 };
 
 export type NodeEventKind =
@@ -158,7 +160,7 @@ break, so this bounds how late a tick can be under a flood: 512 messages take ab
 const DRAIN_BUDGET = 512;
 /** A step after a long stall (SIGSTOP, a debugger) is capped so Euler stays stable. */
 const MAX_STEP_S = 0.5;
-const LATENESS_WINDOW = 128;
+const LATENESS_WINDOW_TICKS = 128;
 
 export class ChorusNode {
 	readonly id: string;
@@ -656,7 +658,7 @@ export class ChorusNode {
 	}
 
 	#recordLateness(lateMs: number): void {
-		if (this.#lateness.length >= LATENESS_WINDOW) {
+		if (this.#lateness.length >= (this.#options.latenessWindowTicks ?? LATENESS_WINDOW_TICKS)) {
 			this.#lateness.shift();
 		}
 

@@ -33,6 +33,29 @@ describe('node lifecycle', () => {
 		expect(nodes.every((node) => !node.running)).toBe(true);
 	});
 
+	it('summarises tick lateness over the last latenessWindowTicks ticks: a stall drops out once that many ticks have passed', async () => {
+		const make = async (latenessWindowTicks?: number) =>
+			new ChorusNode(await testNodeOptions({bindEndpoint: loopback(await freePort()), ...(latenessWindowTicks === undefined ? {} : {latenessWindowTicks})}));
+		const short = await make(5);
+		const long = await make();
+		try {
+			await Promise.all([short.start(), long.start()]);
+			// Hold the event loop: the next tick of each node is about 300 ms late.
+			const until = performance.now() + 300;
+			while (performance.now() < until) {
+				// Busy on purpose.
+			}
+
+			await eventually('both nodes recorded the late tick', () => short.snapshot().stats.tickLateMs.max >= 200 && long.snapshot().stats.tickLateMs.max >= 200, 5000);
+			const ticks = short.snapshot().stats.ticks;
+			await eventually('ten ticks more', () => short.snapshot().stats.ticks >= ticks + 10, 5000);
+			expect(short.snapshot().stats.tickLateMs.max).toBeLessThan(200);
+			expect(long.snapshot().stats.tickLateMs.max).toBeGreaterThanOrEqual(200);
+		} finally {
+			await Promise.all([short.stop(), long.stop()]);
+		}
+	});
+
 	it('leaves no timer or socket behind after stop: a process that starts and stops a node exits by itself', () => {
 		const script = `
 			import {ChorusNode} from ${JSON.stringify(distNode)};
