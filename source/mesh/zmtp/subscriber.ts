@@ -16,7 +16,7 @@ How a link is read once it is up (`reading`):
   peers send 19 messages a tick, each in its own TCP segment, and the wake-ups they caused (a
   context switch each) cost more than the messages themselves. Where the socket's descriptor is not
   available (Windows), 'polled' reads on demand.
-Either way a flood still reads without a pause: a read that fills the buffer is followed by another at once.
+In every mode a flood reads without a pause: a read that fills the buffer is followed by another at once.
 */
 
 import net from 'node:net';
@@ -198,11 +198,7 @@ export class ZmtpSubscriber {
 		connection.socket.pause();
 	}
 
-	/**
-	Read the socket now, synchronously, until it is empty or the queue is full. The kernel holds what
-	arrives between two fetches, and the process is not woken for it: in a 20-node mesh that is 19
-	wake-ups a tick fewer, and wake-ups (a context switch each) were the largest part of a node's cost.
-	*/
+	/** Read the socket now, synchronously, until it is empty or the queue is full. */
 	#poll(connection: ZmtpConnection, fd: number): void {
 		// A destroyed socket's descriptor is closed, and its number may already belong to another file.
 		while (!this.#paused && this.#connection === connection && !connection.socket.destroyed) {
