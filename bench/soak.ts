@@ -29,7 +29,7 @@ import {fileURLToPath, pathToFileURL} from 'node:url';
 import * as zmq from 'zeromq';
 import {DEFAULTS} from '../source/config.js';
 import {ChorusNode} from '../source/mesh/node.js';
-import {seededUniform, type Uniform} from '../source/mesh/random.js';
+import {seededUniform, type Uniform} from '../source/mesh/model/random.js';
 
 const REPO_ROOT = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli.js');

@@ -7,9 +7,9 @@ terminal UI. Nothing else lives here.
 import process from 'node:process';
 import meow from 'meow';
 import {ConfigError, DEFAULTS, resolveConfig, type RawFlags} from './config.js';
-import {keygen} from './keygen.js';
-import {exposureWarning} from './mesh/security.js';
-import {runHeadless} from './run-headless.js';
+import {keygen} from './run/keygen.js';
+import {exposureWarning} from './mesh/security/screening.js';
+import {runHeadless} from './run/headless.js';
 
 const knownFlags = {
 	bind: {type: 'string'},
@@ -135,7 +135,7 @@ try {
 	// Loaded only here, so that headless runs never load React. React's development build costs
 	// several times the CPU per frame; it is chosen when React is first loaded, so say so before.
 	process.env['NODE_ENV'] ??= 'production';
-	const {runTui} = await import('./run-tui.js');
+	const {runTui} = await import('./run/tui.js');
 	process.exitCode = await runTui(config);
 	}
 } catch (error) {

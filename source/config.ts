@@ -5,9 +5,9 @@ Validation turns raw flag text into a typed config or throws a ConfigError namin
 the CLI prints as one line with exit code 2.
 */
 
-import {ENGINE_CHOICES, type EngineChoice} from './mesh/engine/select.js';
-import {isPrintableId} from './mesh/wire.js';
-import {checkScenarioPeers, loadScenario, ScenarioError, type Scenario} from './scenario.js';
+import {ENGINE_CHOICES, type EngineChoice} from './mesh/net/engine/select.js';
+import {isPrintableId} from './mesh/model/wire.js';
+import {checkScenarioPeers, loadScenario, ScenarioError, type Scenario} from './scenario/player.js';
 
 export const DEFAULTS = {
 	bind: 'tcp://127.0.0.1:5555',

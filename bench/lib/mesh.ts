@@ -2,9 +2,9 @@
 
 import * as zmq from 'zeromq';
 import {DEFAULTS} from '../../source/config.js';
-import {standardNormal} from '../../source/mesh/kuramoto.js';
+import {standardNormal} from '../../source/mesh/model/kuramoto.js';
 import {ChorusNode, type NodeOptions} from '../../source/mesh/node.js';
-import {seededUniform} from '../../source/mesh/random.js';
+import {seededUniform} from '../../source/mesh/model/random.js';
 import {median, orderParameter} from './stats.js';
 
 /**

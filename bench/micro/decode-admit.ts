@@ -20,14 +20,14 @@ alone to show where the time goes.
 */
 
 import process from 'node:process';
-import {defaultNodeOptions} from '../../source/node-from-config.js';
-import {FaultPlan} from '../../source/mesh/faults.js';
-import {LamportClock} from '../../source/mesh/lamport.js';
-import {PeerTable} from '../../source/mesh/peer-table.js';
-import {seededUniform} from '../../source/mesh/random.js';
-import {NodeSecurity} from '../../source/mesh/security.js';
-import * as wire from '../../source/mesh/wire.js';
-import type {RejectReason, WireMessage} from '../../source/mesh/wire.js';
+import {defaultNodeOptions} from '../../source/session/node-from-config.js';
+import {FaultPlan} from '../../source/mesh/model/faults.js';
+import {LamportClock} from '../../source/mesh/model/lamport.js';
+import {PeerTable} from '../../source/mesh/model/peer-table.js';
+import {seededUniform} from '../../source/mesh/model/random.js';
+import {NodeSecurity} from '../../source/mesh/security/screening.js';
+import * as wire from '../../source/mesh/model/wire.js';
+import type {RejectReason, WireMessage} from '../../source/mesh/model/wire.js';
 import {median, round} from '../lib/stats.js';
 
 const PEERS = 64;

@@ -14,7 +14,7 @@ import {spawn} from 'node:child_process';
 import net from 'node:net';
 import process from 'node:process';
 import * as zmq from 'zeromq';
-import {ZmtpSubscriber} from '../../source/mesh/zmtp/subscriber.js';
+import {ZmtpSubscriber} from '../../source/mesh/net/zmtp/subscriber.js';
 
 function flag(name: string, fallback: number): number {
 	const index = process.argv.indexOf(`--${name}`);

@@ -10,7 +10,7 @@ received messages for `bare`. A node's tickLateMs covers its last LATENESS_TICKS
 
 import process from 'node:process';
 import * as zmq from 'zeromq';
-import {defaultNodeOptions} from '../../source/node-from-config.js';
+import {defaultNodeOptions} from '../../source/session/node-from-config.js';
 import {ChorusNode} from '../../source/mesh/node.js';
 
 const [mode, bindPort, portList, latenessTicks] = process.argv.slice(2);

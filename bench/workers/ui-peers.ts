@@ -12,7 +12,7 @@ the period in 10 ms slices. Prints "ready" once bound; stops on SIGTERM or stdin
 
 import process from 'node:process';
 import * as zmq from 'zeromq';
-import {encode} from '../../source/mesh/wire.js';
+import {encode} from '../../source/mesh/model/wire.js';
 
 const PEERS_PER_SOCKET = 8;
 const HZ = 10;

@@ -8,16 +8,16 @@ listen to events.
 
 import {performance} from 'node:perf_hooks';
 import {setImmediate as nextTurn} from 'node:timers/promises';
-import {ALL_PEERS, type FaultsInForce, type FaultTarget, type InboundFault, type OutboundFault} from '../controller.js';
-import {FaultPlan, type FaultChange} from './faults.js';
-import * as kuramoto from './kuramoto.js';
-import {LamportClock} from './lamport.js';
-import {PeerTable, type PeerRecord, type PeerState} from './peer-table.js';
-import {seededUniform, type Uniform} from './random.js';
-import {exposureWarning, NodeSecurity, type SecurityOptions} from './security.js';
-import {Transport, type OnFrames, type TransportEvent, type TransportOptions} from './transport.js';
-import * as wire from './wire.js';
-import type {RejectReason, WireMessage} from './wire.js';
+import {ALL_PEERS, type FaultsInForce, type FaultTarget, type InboundFault, type OutboundFault} from './model/fault-types.js';
+import {FaultPlan, type FaultChange} from './model/faults.js';
+import * as kuramoto from './model/kuramoto.js';
+import {LamportClock} from './model/lamport.js';
+import {PeerTable, type PeerRecord, type PeerState} from './model/peer-table.js';
+import {seededUniform, type Uniform} from './model/random.js';
+import {exposureWarning, NodeSecurity, type SecurityOptions} from './security/screening.js';
+import {Transport, type OnFrames, type TransportEvent, type TransportOptions} from './net/transport.js';
+import * as wire from './model/wire.js';
+import type {RejectReason, WireMessage} from './model/wire.js';
 
 export type NodeOptions = {
 	id: string;

@@ -7,7 +7,7 @@ setpriv is missing the closed IPC channel or a changed parent pid tells us to st
 */
 
 import process from 'node:process';
-import type {FaultTarget, InboundFault, OutboundFault} from '../controller.js';
+import type {FaultTarget, InboundFault, OutboundFault} from '../mesh/model/fault-types.js';
 import {CONTROL_ENV, isControlRequest, type ControlReply, type ControlRequest} from './control.js';
 
 /** What the channel may change in the child's own node. */

@@ -6,7 +6,7 @@ node or its peer list; the child says when it is ready and answers each request.
 A child only opens its side when the parent set `CONTROL_ENV` (see child-control.ts).
 */
 
-import type {FaultTarget, InboundFault, OutboundFault} from '../controller.js';
+import type {FaultTarget, InboundFault, OutboundFault} from '../mesh/model/fault-types.js';
 
 /** Set to `ipc` by the parent in a demo peer's environment; nothing else turns the channel on. */
 export const CONTROL_ENV = 'CHORUS_DEMO_CONTROL';

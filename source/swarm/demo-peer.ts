@@ -9,7 +9,7 @@ import {existsSync, readFileSync} from 'node:fs';
 import {performance} from 'node:perf_hooks';
 import process from 'node:process';
 import {createInterface} from 'node:readline';
-import type {InboundFault} from '../controller.js';
+import type {InboundFault} from '../mesh/model/fault-types.js';
 import {CONTROL_ENV, isControlReply, type ControlCommand, type ControlReply, type ControlRequest} from './control.js';
 
 /**

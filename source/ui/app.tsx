@@ -6,7 +6,8 @@ mesh logic.
 
 import {Box, useApp, useInput, type Key} from 'ink';
 import {useCallback, useEffect, useMemo, useRef, useState} from 'react';
-import {ALL_PEERS, type MeshController} from '../controller.js';
+import {ALL_PEERS} from '../mesh/model/fault-types.js';
+import type {MeshController} from '../session/controller.js';
 import {EventLog} from './components/EventLog.js';
 import {Footer} from './components/Footer.js';
 import {Header} from './components/Header.js';
@@ -30,7 +31,7 @@ import {
 	SORT_LABEL,
 	type SortKey,
 } from './peer-rows.js';
-import type {Painter} from './screen-diff.js';
+import type {Painter} from './terminal/screen-diff.js';
 import {createTheme, ThemeContext, type Tone} from './theme.js';
 
 export type AppProps = {

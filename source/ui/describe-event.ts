@@ -3,7 +3,7 @@ A node event as one line of the event log. Every string in an event may come fro
 each is escaped here, once, before any pane sees it.
 */
 
-import {NO_INBOUND_FAULT, NO_OUTBOUND_FAULT, type InboundFault, type OutboundFault} from '../controller.js';
+import {NO_INBOUND_FAULT, NO_OUTBOUND_FAULT, type InboundFault, type OutboundFault} from '../mesh/model/fault-types.js';
 import type {NodeEvent} from '../mesh/node.js';
 import {escapeControl, formatAge, formatInboundFault, formatOutboundFault} from './format.js';
 import type {Tone} from './theme.js';

@@ -3,8 +3,8 @@ How numbers and strings look on the screen. Pure functions, so that the panes ca
 fixed snapshots and every pane formats the same fact the same way.
 */
 
-import type {InboundFault, OutboundFault} from '../controller.js';
-import {wrapPhase} from '../mesh/kuramoto.js';
+import type {InboundFault, OutboundFault} from '../mesh/model/fault-types.js';
+import {wrapPhase} from '../mesh/model/kuramoto.js';
 
 /**
 C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text (bidi

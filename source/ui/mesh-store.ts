@@ -5,20 +5,10 @@ events, and hands React one immutable view per sample, so that a flood of events
 turns into a flood of renders.
 */
 
-import type {FaultsInForce, MeshController} from '../controller.js';
-import type {NodeEvent, NodeSnapshot} from '../mesh/node.js';
+import type {MeshController, SessionSnapshot} from '../session/controller.js';
+import type {NodeEvent} from '../mesh/node.js';
 import {describeEvent} from './describe-event.js';
 import type {Tone} from './theme.js';
-
-/** A local demo peer's process, as a mesh session reports it. */
-export type DemoProcess = {
-	id: string;
-	state: 'starting' | 'running' | 'paused' | 'killed' | 'exited' | 'stopped';
-	pid?: number;
-};
-
-/** What the controller's snapshot holds; a mesh session adds its demo processes. */
-export type MeshSnapshot = NodeSnapshot & {faults: FaultsInForce; demo?: readonly DemoProcess[]};
 
 export type LogEntry = {
 	/** Increasing; React's key. */
@@ -32,7 +22,7 @@ export type LogEntry = {
 export type RSample = {atMs: number; value: number};
 
 export type MeshView = {
-	snapshot: MeshSnapshot;
+	snapshot: SessionSnapshot;
 	/** Order parameter r over the history window, oldest first. */
 	rHistory: readonly RSample[];
 	/** The most recent log entries, oldest first. */

@@ -3,11 +3,11 @@ From a snapshot to the rows of the peer table: what each row says, in which orde
 shown, and which one is selected. Pure, so sorting and the selection rules are tested directly.
 */
 
-import type {InboundFault} from '../controller.js';
+import type {InboundFault} from '../mesh/model/fault-types.js';
 import type {PeerSnapshot} from '../mesh/node.js';
 import type {PeerRowData} from './components/PeerTable.js';
+import type {SessionSnapshot} from '../session/controller.js';
 import {escapeControl, formatInboundFault} from './format.js';
-import type {MeshSnapshot} from './mesh-store.js';
 
 export type SortKey = 'id' | 'age' | 'phase' | 'lamport';
 
@@ -29,7 +29,7 @@ Rows of the table: every peer of the node's table, and every local demo process 
 (still starting, or killed and gone after its eviction grace), so that it can still be selected
 and revived.
 */
-export function buildRows(snapshot: MeshSnapshot): PeerRowData[] {
+export function buildRows(snapshot: SessionSnapshot): PeerRowData[] {
 	const processes = new Map((snapshot.demo ?? []).map((process) => [process.id, process]));
 	const rows: PeerRowData[] = snapshot.peers.map((peer: PeerWithFaults) => {
 		const fault = snapshot.faults.peers[peer.id] ?? peer.faults;

@@ -7,7 +7,7 @@ also has a word and a symbol.
 */
 
 import {createContext, useContext} from 'react';
-import type {PeerState} from '../mesh/peer-table.js';
+import type {PeerState} from '../mesh/model/peer-table.js';
 
 /** Props a `<Text>` accepts for styling. */
 export type Style = {

@@ -4,8 +4,8 @@ In-process nodes and raw ZeroMQ peers for integration tests: real sockets on loo
 
 import * as zmq from 'zeromq';
 import {ChorusNode, type NodeEvent, type NodeOptions} from '../../source/mesh/node.js';
-import {seededUniform} from '../../source/mesh/random.js';
-import {defaultNodeOptions} from '../../source/node-from-config.js';
+import {seededUniform} from '../../source/mesh/model/random.js';
+import {defaultNodeOptions} from '../../source/session/node-from-config.js';
 import {freePort, loopback} from './ports.js';
 
 export async function testNodeOptions(overrides: Partial<NodeOptions> = {}): Promise<NodeOptions> {

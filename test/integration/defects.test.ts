@@ -4,7 +4,7 @@ loopback.
 */
 
 import {afterEach, describe, expect, it} from 'vitest';
-import {orderParameter} from '../../source/mesh/kuramoto.js';
+import {orderParameter} from '../../source/mesh/model/kuramoto.js';
 import {HeadlessProcess, peerOf, stopAll, type Line} from '../helpers/headless-process.js';
 import {RawPeer} from '../helpers/nodes.js';
 import {freePorts, loopback} from '../helpers/ports.js';

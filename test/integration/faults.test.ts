@@ -4,11 +4,11 @@ node that injects it and from its peers.
 */
 
 import {afterEach, describe, expect, it} from 'vitest';
-import type {InboundFault} from '../../source/controller.js';
-import {phaseDifference} from '../../source/mesh/kuramoto.js';
-import {FaultError, FaultPlan} from '../../source/mesh/faults.js';
+import type {InboundFault} from '../../source/mesh/model/fault-types.js';
+import {phaseDifference} from '../../source/mesh/model/kuramoto.js';
+import {FaultError, FaultPlan} from '../../source/mesh/model/faults.js';
 import {ChorusNode, type NodeEvent, type NodeOptions, type NodeSnapshot, type PeerSnapshot} from '../../source/mesh/node.js';
-import {seededUniform} from '../../source/mesh/random.js';
+import {seededUniform} from '../../source/mesh/model/random.js';
 import {eventually, nextEvent, RawPeer, sleep, testNodeOptions} from '../helpers/nodes.js';
 
 const TTL_MS = 1500;

@@ -5,7 +5,7 @@ converge, a stopped node is evicted, and a node started again on the same endpoi
 */
 
 import {afterEach, describe, expect, it} from 'vitest';
-import type {EngineChoice} from '../../source/mesh/engine/select.js';
+import type {EngineChoice} from '../../source/mesh/net/engine/select.js';
 import {ChorusNode, type NodeOptions} from '../../source/mesh/node.js';
 import {eventually, nextEvent, testNodeOptions} from '../helpers/nodes.js';
 

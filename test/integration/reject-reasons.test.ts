@@ -5,7 +5,7 @@ keeps running.
 
 import {afterEach, describe, expect, it} from 'vitest';
 import {ChorusNode} from '../../source/mesh/node.js';
-import {MAX_MESSAGE_BYTES} from '../../source/mesh/wire.js';
+import {MAX_MESSAGE_BYTES} from '../../source/mesh/model/wire.js';
 import {eventually, nextEvent, RawPeer, sleep, testNodeOptions} from '../helpers/nodes.js';
 
 let node: ChorusNode | undefined;

@@ -13,7 +13,7 @@ run's leftovers, which a second file running in parallel would sweep away first.
 import {spawn, type ChildProcess} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {afterAll, afterEach, beforeAll, describe, expect, test} from 'vitest';
-import {orderParameter} from '../../source/mesh/kuramoto.js';
+import {orderParameter} from '../../source/mesh/model/kuramoto.js';
 import type {Line} from '../helpers/headless-process.js';
 import {assertNetworkTooling, createNetwork, mustRun, removeLeftovers, runCommand, type Network} from './netns.js';
 import {NamespacedNode, waitUntil} from './netns-node.js';

@@ -10,7 +10,7 @@ import {execFile} from 'node:child_process';
 import {promisify} from 'node:util';
 import * as zmq from 'zeromq';
 import {afterEach, describe, expect, it} from 'vitest';
-import {AllowList, type AllowEntry} from '../../source/mesh/allow-list.js';
+import {AllowList, type AllowEntry} from '../../source/mesh/security/curve/allow-list.js';
 import {ChorusNode, type NodeEvent} from '../../source/mesh/node.js';
 import {CLI_PATH, HeadlessProcess} from '../helpers/headless-process.js';
 import {eventually, sleep, testNodeOptions} from '../helpers/nodes.js';

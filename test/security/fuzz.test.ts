@@ -8,8 +8,8 @@ reconnection they force (libzmq drops the connection and the node restores it).
 import * as zmq from 'zeromq';
 import fc from 'fast-check';
 import {afterEach, expect, it} from 'vitest';
-import {seededUniform} from '../../source/mesh/random.js';
-import {REJECT_REASONS} from '../../source/mesh/wire.js';
+import {seededUniform} from '../../source/mesh/model/random.js';
+import {REJECT_REASONS} from '../../source/mesh/model/wire.js';
 import {HeadlessProcess, type Line} from '../helpers/headless-process.js';
 import {freePort, loopback} from '../helpers/ports.js';
 

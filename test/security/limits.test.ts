@@ -1,14 +1,14 @@
 import * as zmq from 'zeromq';
 import fc from 'fast-check';
 import {afterEach, describe, expect, it} from 'vitest';
-import {AllowList, AllowListError, parseAllowList} from '../../source/mesh/allow-list.js';
-import {parseSecretKeyFile, publicKeyOf, secretKeyFileText} from '../../source/mesh/curve-keys.js';
-import {RateLimiter} from '../../source/mesh/rate-limiter.js';
-import {exposureWarning, isLoopbackOnly} from '../../source/mesh/security.js';
-import {z85Decode, z85Encode} from '../../source/mesh/z85.js';
+import {AllowList, AllowListError, parseAllowList} from '../../source/mesh/security/curve/allow-list.js';
+import {parseSecretKeyFile, publicKeyOf, secretKeyFileText} from '../../source/mesh/security/curve/keys.js';
+import {RateLimiter} from '../../source/mesh/security/rate-limiter.js';
+import {exposureWarning, isLoopbackOnly} from '../../source/mesh/security/screening.js';
+import {z85Decode, z85Encode} from '../../source/mesh/security/curve/z85.js';
 import {parseEndpoint} from '../../source/config.js';
 import {ChorusNode} from '../../source/mesh/node.js';
-import {decode, exceedsNestingDepth} from '../../source/mesh/wire.js';
+import {decode, exceedsNestingDepth} from '../../source/mesh/model/wire.js';
 import {eventually, nextEvent, RawPeer, testNodeOptions} from '../helpers/nodes.js';
 
 describe('z85', () => {

@@ -10,7 +10,7 @@ import {afterEach, describe, expect, it} from 'vitest';
 import * as zmq from 'zeromq';
 import {resolveConfig} from '../../source/config.js';
 import type {NodeEvent} from '../../source/mesh/node.js';
-import {MeshSession} from '../../source/session.js';
+import {MeshSession} from '../../source/session/session.js';
 import {HeadlessProcess} from '../helpers/headless-process.js';
 import {freePort} from '../helpers/ports.js';
 

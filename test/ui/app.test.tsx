@@ -1,7 +1,7 @@
 import chalk from 'chalk';
 import {cleanup, render} from 'ink-testing-library';
 import {afterEach, describe, expect, test} from 'vitest';
-import {ALL_PEERS} from '../../source/controller.js';
+import {ALL_PEERS} from '../../source/mesh/model/fault-types.js';
 import {App} from '../../source/ui/app.js';
 import {KEYMAP} from '../../source/ui/keymap.js';
 import {MIN_COLUMNS, MIN_ROWS} from '../../source/ui/layout.js';

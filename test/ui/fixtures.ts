@@ -3,21 +3,23 @@ Fixed snapshots for the UI's component tests, and a controller that serves one: 
 it is given (so that `d` and `l` cycle as they would on a real session) and records every call.
 */
 
-import {ALL_PEERS, NO_INBOUND_FAULT, type FaultsInForce, type InboundFault, type MeshController, type OutboundFault, type PeerActionResult} from '../../source/controller.js';
+import {ALL_PEERS, NO_INBOUND_FAULT, type FaultsInForce, type InboundFault, type OutboundFault} from '../../source/mesh/model/fault-types.js';
+import type {MeshController, PeerActionResult, SessionSnapshot} from '../../source/session/controller.js';
 import type {NodeEvent, PeerSnapshot} from '../../source/mesh/node.js';
-import type {MeshSnapshot} from '../../source/ui/mesh-store.js';
+
 
 export function peer(id: string, fields: Partial<PeerSnapshot> = {}): PeerSnapshot {
 	return {id, state: 'alive', lamport: 800, lastSeenMs: 40, ttlRemainingMs: 4960, phaseDiff: -0.04, incarnation: 1_764_130_000_000, ...fields};
 }
 
-export function snapshot(peers: PeerSnapshot[], fields: Partial<MeshSnapshot> = {}): MeshSnapshot {
+export function snapshot(peers: PeerSnapshot[], fields: Partial<SessionSnapshot> = {}): SessionSnapshot {
 	return {
 		t: 1500,
 		node: {id: 'a1b2c3d4', incarnation: 1_764_130_000_000, lamport: 812, phase: 3.02, r: 0.97, endpoint: 'tcp://127.0.0.1:5555', omega: 3.14, hz: 10},
 		peers,
 		stats: {received: 240, admitted: 236, rejected: {stale: 4}, ticks: 15, tickLateMs: {p50: 0, p99: 1, max: 2}},
 		faults: {peers: {}},
+		demo: [],
 		...fields,
 	};
 }
@@ -27,14 +29,14 @@ export type Call = {method: string; args: unknown[]};
 export class FixedController implements MeshController {
 	readonly calls: Call[] = [];
 	readonly listeners = new Set<(event: NodeEvent) => void>();
-	current: MeshSnapshot;
+	current: SessionSnapshot;
 	stopped = false;
 
-	constructor(initial: MeshSnapshot, readonly demoIds: readonly string[] = []) {
+	constructor(initial: SessionSnapshot, readonly demoIds: readonly string[] = []) {
 		this.current = initial;
 	}
 
-	snapshot(): MeshSnapshot {
+	snapshot(): SessionSnapshot {
 		return this.current;
 	}
 

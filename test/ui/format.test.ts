@@ -1,5 +1,5 @@
 import {describe, expect, test} from 'vitest';
-import {NO_INBOUND_FAULT} from '../../source/controller.js';
+import {NO_INBOUND_FAULT} from '../../source/mesh/model/fault-types.js';
 import {
 	bucketize,
 	escapeControl,

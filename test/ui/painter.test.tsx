@@ -11,10 +11,10 @@ import xterm from '@xterm/headless';
 import chalk from 'chalk';
 import {render} from 'ink';
 import {afterEach, describe, expect, test} from 'vitest';
-import {NO_INBOUND_FAULT} from '../../source/controller.js';
+import {NO_INBOUND_FAULT} from '../../source/mesh/model/fault-types.js';
 import {App} from '../../source/ui/app.js';
 import {MeshStore} from '../../source/ui/mesh-store.js';
-import {createTerminalScreen} from '../../source/ui/screen-diff.js';
+import {createTerminalScreen} from '../../source/ui/terminal/screen-diff.js';
 import {FixedController, peer, settle, snapshot} from './fixtures.js';
 
 const initialChalkLevel = chalk.level;
@@ -48,8 +48,8 @@ function mesh(count: number): FixedController {
 		snapshot(peers, {
 			faults: {all: {...NO_INBOUND_FAULT, drop: 0.3}, peers: {'demo-2': {...NO_INBOUND_FAULT, delayMs: 200}}},
 			demo: [
-				{id: 'demo-1', state: 'paused'},
-				{id: 'demo-99', state: 'killed'},
+				{id: 'demo-1', state: 'paused', endpoint: 'tcp://127.0.0.1:5560', restarts: 0},
+				{id: 'demo-99', state: 'killed', endpoint: 'tcp://127.0.0.1:5560', restarts: 0},
 			],
 		}),
 		['demo-1', 'demo-2', 'demo-99'],

@@ -2,7 +2,7 @@ import {render} from 'ink-testing-library';
 import type {ReactElement} from 'react';
 import {afterEach, describe, expect, test} from 'vitest';
 import {cleanup} from 'ink-testing-library';
-import {NO_INBOUND_FAULT} from '../../source/controller.js';
+import {NO_INBOUND_FAULT} from '../../source/mesh/model/fault-types.js';
 import {EventLog} from '../../source/ui/components/EventLog.js';
 import {Header} from '../../source/ui/components/Header.js';
 import {PeerTable, type PeerRowData} from '../../source/ui/components/PeerTable.js';
@@ -79,9 +79,9 @@ describe('peer table', () => {
 			snapshot([peer('demo-1'), peer('demo-2')], {
 				faults: {peers: {'demo-2': {...NO_INBOUND_FAULT, drop: 0.3, delayMs: 200}}},
 				demo: [
-					{id: 'demo-1', state: 'paused'},
-					{id: 'demo-2', state: 'running'},
-					{id: 'demo-3', state: 'killed'},
+					{id: 'demo-1', state: 'paused', endpoint: 'tcp://127.0.0.1:5560', restarts: 0},
+					{id: 'demo-2', state: 'running', endpoint: 'tcp://127.0.0.1:5560', restarts: 0},
+					{id: 'demo-3', state: 'killed', endpoint: 'tcp://127.0.0.1:5560', restarts: 0},
 				],
 			}),
 		);

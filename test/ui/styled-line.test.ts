@@ -1,6 +1,6 @@
 import chalk from 'chalk';
 import {afterEach, describe, expect, test} from 'vitest';
-import {parseLine} from '../../source/ui/screen-diff.js';
+import {parseLine} from '../../source/ui/terminal/screen-diff.js';
 import {renderLine, textWidth} from '../../source/ui/styled-line.js';
 
 const initialChalkLevel = chalk.level;

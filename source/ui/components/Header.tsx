@@ -1,8 +1,9 @@
 import {useMemo} from 'react';
-import {ALL_PEERS, type FaultsInForce} from '../../controller.js';
-import {PEER_STATES, type PeerState} from '../../mesh/peer-table.js';
+import {ALL_PEERS, type FaultsInForce} from '../../mesh/model/fault-types.js';
+import {PEER_STATES, type PeerState} from '../../mesh/model/peer-table.js';
 import {bucketize, escapeControl, formatInboundFault, formatOutboundFault, formatPhaseDiff, sparkline} from '../format.js';
-import type {MeshSnapshot, RSample} from '../mesh-store.js';
+import type {SessionSnapshot} from '../../session/controller.js';
+import type {RSample} from '../mesh-store.js';
 import {renderLine, textWidth} from '../styled-line.js';
 import {STATE_LOOK, useTheme, type Theme} from '../theme.js';
 import {Lines} from './Lines.js';
@@ -13,7 +14,7 @@ const idCollator = new Intl.Collator('en', {numeric: true});
 export const SPARKLINE_WINDOW_MS = 60_000;
 
 type Props = {
-	snapshot: MeshSnapshot;
+	snapshot: SessionSnapshot;
 	rHistory: readonly RSample[];
 	/** Wall-clock time of the snapshot: the right end of the sparkline. */
 	wallMs: number;

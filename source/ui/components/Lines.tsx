@@ -1,6 +1,6 @@
 import {Box, Text, type DOMElement} from 'ink';
 import {createContext, useContext, useInsertionEffect, useLayoutEffect, useRef} from 'react';
-import type {PaintedRegion, Painter} from '../screen-diff.js';
+import type {PaintedRegion, Painter} from '../terminal/screen-diff.js';
 
 /** The painter of the live terminal; absent, panes are plain Ink text. */
 export const PainterContext = createContext<Painter | undefined>(undefined);

@@ -1,0 +1,38 @@
+/**
+What the terminal UI (and a scenario) may ask of a running mesh session: read snapshots, listen to
+events, inject faults, and act on peers. The UI holds no mesh logic; it only calls this.
+*/
+
+import type {FaultTarget, InboundFault, OutboundFault} from '../mesh/model/fault-types.js';
+import type {NodeEvent, NodeSnapshot} from '../mesh/node.js';
+import type {DemoPeerInfo} from '../swarm/demo-peer.js';
+
+/** What a session shows: its node's snapshot (faults included) and its local demo processes. */
+export type SessionSnapshot = NodeSnapshot & {
+	/** The local demo processes: id, state (starting, running, paused, killed, exited, stopped), pid. */
+	demo: readonly DemoPeerInfo[];
+};
+
+export type PeerActionResult = {
+	ok: boolean;
+	/** One line for the event log, e.g. "demo-2 killed (SIGKILL, pid 4242)" or why not. */
+	message: string;
+};
+
+export type MeshController = {
+	snapshot(): SessionSnapshot;
+	on(listener: (event: NodeEvent) => void): () => void;
+	setInboundFault(target: FaultTarget, patch: Partial<InboundFault>): void;
+	setOutboundFault(patch: Partial<OutboundFault>): void;
+	clearFaults(): void;
+	/** Whether a peer is one of our local demo processes (kill/pause/revive act on a real process). */
+	isDemoPeer(id: string): boolean;
+	/** SIGKILL for a demo peer; a local blackhole for a remote one. */
+	killPeer(id: string): Promise<PeerActionResult>;
+	/** SIGSTOP / SIGCONT for a demo peer. */
+	togglePausePeer(id: string): Promise<PeerActionResult>;
+	/** Restart a killed demo peer (same id, new incarnation); lift the blackhole of a remote one. */
+	revivePeer(id: string): Promise<PeerActionResult>;
+	/** Stop demo peers and the node; resolves when every socket and child is gone. */
+	stop(): Promise<void>;
+};
