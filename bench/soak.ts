@@ -148,7 +148,7 @@ class MeshChild {
 		this.process = child;
 		this.state = 'running';
 		// Keep the last snapshot's table size only: a long soak must not hoard its children's output.
-		createInterface({input: child.stdout!}).on('line', (text) => {
+		createInterface({input: child.stdout}).on('line', (text) => {
 			if (text.startsWith('{"type":"snapshot"')) {
 				try {
 					this.lastPeers = (JSON.parse(text) as {peers: unknown[]}).peers.length;
@@ -157,7 +157,7 @@ class MeshChild {
 				}
 			}
 		});
-		child.stderr!.resume();
+		child.stderr.resume();
 		child.on('exit', () => {
 			this.exits++;
 			if (this.process === child) {
@@ -167,14 +167,14 @@ class MeshChild {
 	}
 
 	signal(signal: NodeJS.Signals): void {
-		if (this.process !== undefined && this.process.exitCode === null && this.process.signalCode === null) {
+		if (this.process?.exitCode === null && this.process.signalCode === null) {
 			this.process.kill(signal);
 		}
 	}
 
 	async stop(): Promise<void> {
 		const child = this.process;
-		if (child === undefined || child.exitCode !== null || child.signalCode !== null) {
+		if (child?.exitCode !== null || child.signalCode !== null) {
 			return;
 		}
 
@@ -336,7 +336,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
 			peerTablePeak: Math.max(...samples.map((entry) => entry.maxPeersSeen)),
 			sentinelTicks: final.stats.ticks,
 			sentinelReceived: final.stats.received,
-			sentinelRejected: final.stats.rejected as Record<string, number>,
+			sentinelRejected: final.stats.rejected,
 		},
 	};
 	return result;
@@ -425,7 +425,6 @@ async function hostileBurst(random: Uniform, hostile: zmq.Publisher, count: (act
 
 	try {
 		for (const frame of frames) {
-			// eslint-disable-next-line no-await-in-loop
 			await hostile.send(frame);
 		}
 	} catch {

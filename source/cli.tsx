@@ -6,8 +6,8 @@ terminal UI. Nothing else lives here.
 
 import process from 'node:process';
 import meow from 'meow';
-import {ConfigError, DEFAULTS, resolveConfig, type RawFlags} from './config.js';
-import {keygen} from './run/keygen.js';
+import {ConfigError, DEFAULTS, resolveConfig} from './config.js';
+import {runKeygen} from './run/keygen.js';
 import {exposureWarning} from './mesh/security/screening.js';
 import {runHeadless} from './run/headless.js';
 
@@ -80,10 +80,10 @@ const cli = meow(
 	  $ chorus-tui --bind 5555 --peer 5556,5557 --headless
 `,
 	{
-	importMeta: import.meta,
-	// Unknown flags are refused below, in one line; meow's own refusal takes two.
-	allowUnknownFlags: true,
-	flags: knownFlags,
+		importMeta: import.meta,
+		// Unknown flags are refused below, in one line; meow's own refusal takes two.
+		allowUnknownFlags: true,
+		flags: knownFlags,
 	},
 );
 
@@ -92,55 +92,42 @@ function fail(message: string, exitCode: number): never {
 	process.exit(exitCode);
 }
 
-function runKeygen(args: readonly string[]): never {
-	if (args.length !== 1 || args[0] === '') {
-		fail('keygen takes one path: chorus-tui keygen <path>', 2);
-	}
-
-	const result = keygen(args[0]!);
-	if (!result.ok) {
-		fail(result.message, 1);
-	}
-
-	process.stdout.write(`secret key: ${result.secretFile} (mode 0600, keep it private)\npublic key: ${result.publicFile}\n${result.publicKey}\n`);
-	process.exit(0);
-}
-
 /** Refuse typos instead of ignoring them: a mistyped --ttl would silently run with the default. */
 function refuseUnknownFlags(flags: Record<string, unknown>): void {
 	const known = new Set([...Object.keys(knownFlags), 'help', 'version']);
 	for (const name of Object.keys(flags)) {
-	if (!known.has(name)) {
-		const flag = name.length === 1 ? `-${name}` : `--${name.replaceAll(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-		fail(`unknown flag ${flag}; see chorus-tui --help`, 2);
-	}
+		if (!known.has(name)) {
+			const flag = name.length === 1 ? `-${name}` : `--${name.replaceAll(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
+			fail(`unknown flag ${flag}; see chorus-tui --help`, 2);
+		}
 	}
 }
 
 try {
 	refuseUnknownFlags(cli.flags);
 	if (cli.input[0] === 'keygen') {
-		runKeygen(cli.input.slice(1));
+		// At once: the addon that made the keys has nothing left to do.
+		process.exit(runKeygen(cli.input.slice(1)));
 	}
 
-	const config = resolveConfig(cli.flags as RawFlags, cli.input);
+	const config = resolveConfig(cli.flags, cli.input);
 	const warning = exposureWarning(config.bindEndpoint, config.curve !== undefined);
 	if (warning !== undefined) {
 		process.stderr.write(`chorus-tui: warning: ${warning}\n`);
 	}
 
 	if (config.headless) {
-	process.exitCode = await runHeadless(config);
+		process.exitCode = await runHeadless(config);
 	} else {
-	// Loaded only here, so that headless runs never load React. React's development build costs
-	// several times the CPU per frame; it is chosen when React is first loaded, so say so before.
-	process.env['NODE_ENV'] ??= 'production';
-	const {runTui} = await import('./run/tui.js');
-	process.exitCode = await runTui(config);
+		// Loaded only here, so that headless runs never load React. React's development build costs
+		// several times the CPU per frame; it is chosen when React is first loaded, so say so before.
+		process.env['NODE_ENV'] ??= 'production';
+		const {runTui} = await import('./run/tui.js');
+		process.exitCode = await runTui(config);
 	}
 } catch (error) {
 	if (error instanceof ConfigError) {
-	fail(error.message, 2);
+		fail(error.message, 2);
 	}
 
 	fail((error as Error).message ?? String(error), 1);

@@ -5,24 +5,26 @@ Validation turns raw flag text into a typed config or throws a ConfigError namin
 the CLI prints as one line with exit code 2.
 */
 
-import {ENGINE_CHOICES, type EngineChoice} from './mesh/net/engine/select.js';
 import {isPrintableId} from './mesh/model/wire.js';
-import {checkScenarioPeers, loadScenario, ScenarioError, type Scenario} from './scenario/player.js';
+import {ENGINE_CHOICES, type EngineChoice} from './mesh/net/engine/select.js';
+import {NODE_DEFAULTS} from './mesh/options.js';
+import {checkScenarioPeers, loadScenario, ScenarioError, type Scenario} from './scenario/file.js';
 
+/** The node's own defaults are the node's (mesh/options.ts); the rest are the command line's. */
 export const DEFAULTS = {
 	bind: 'tcp://127.0.0.1:5555',
-	ttlS: 5,
-	hz: 10,
-	coupling: 2.5,
-	noiseSigma: 0.05,
+	ttlS: NODE_DEFAULTS.ttlMs / 1000,
+	hz: NODE_DEFAULTS.hz,
+	coupling: NODE_DEFAULTS.coupling,
+	noiseSigma: NODE_DEFAULTS.noiseSigma,
 	/** Natural frequency: 2π·0.5 rad/s plus a per-node offset drawn from N(0, omegaSpread). */
-	omegaBaseRadPerS: 2 * Math.PI * 0.5,
-	omegaSpreadRadPerS: 0.3,
+	omegaBaseRadPerS: NODE_DEFAULTS.omegaBaseRadPerS,
+	omegaSpreadRadPerS: NODE_DEFAULTS.omegaSpreadRadPerS,
 	reportMs: 1000,
-	maxPeers: 1024,
-	maxLamportJump: 1_000_000,
+	maxPeers: NODE_DEFAULTS.maxPeers,
+	maxLamportJump: NODE_DEFAULTS.maxLamportJump,
 	/** How long an evicted peer stays listed as `evicted` before it leaves the table. */
-	evictionGraceMs: 3000,
+	evictionGraceMs: NODE_DEFAULTS.evictionGraceMs,
 	/** Demo peers started when no --peer is given. */
 	demoPeers: 4,
 	/** Larger frames are refused by the socket, which then drops the connection (and we reconnect). */
@@ -231,6 +233,7 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 	if (curve !== undefined && demoPeers > 0) {
 		throw new ConfigError('--demo', 'demo peers run without CURVE keys; they cannot join a node with --curve-secret-key-file');
 	}
+
 	const scenario = resolveScenario(flags.scenario, demoPeers);
 	const engine = resolveEngine(flags.engine, curve !== undefined);
 
@@ -280,7 +283,7 @@ function resolveEngine(text: string | undefined, curve: boolean): EngineChoice {
 	return choice;
 }
 
-/** CURVE needs both files: a key without an allow list would let anyone in, and the reverse means nothing. */
+/** Read and check the scenario file now, so that a bad one is one line and exit code 2 before anything starts. */
 function resolveScenario(file: string | undefined, demoPeers: number): Scenario | undefined {
 	if (file === undefined) {
 		return undefined;
@@ -303,6 +306,7 @@ function resolveScenario(file: string | undefined, demoPeers: number): Scenario 
 	}
 }
 
+/** CURVE needs both files: a key without an allow list would let anyone in, and the reverse means nothing. */
 function resolveCurveFlags(flags: RawFlags): Config['curve'] {
 	const secretKeyFile = flags.curveSecretKeyFile?.trim();
 	const allowFile = flags.allow?.trim();

@@ -67,7 +67,6 @@ export async function waitUntil(condition: () => boolean, timeoutMs: number, eve
 			return true;
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await new Promise((resolve) => {
 			setTimeout(resolve, everyMs);
 		});

@@ -103,7 +103,6 @@ export class Child {
 				throw new Error(`timed out after ${timeoutMs} ms waiting for a line from ${this.name}; stderr: ${this.stderr.trim().slice(-300)}`);
 			}
 
-			// eslint-disable-next-line no-await-in-loop
 			await this.#wakeup.wait(left);
 		}
 	}

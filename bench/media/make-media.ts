@@ -27,7 +27,7 @@ async function startTui(demoPeers: number): Promise<Term> {
 		rows: ROWS,
 		env: {FORCE_COLOR: '3', COLORTERM: 'truecolor'},
 	});
-	const aliveRows = new RegExp(`(?:alive[^\\n]*\\n[^\\n]*){${demoPeers - 1}}alive`);
+	const aliveRows = new RegExp(String.raw`(?:alive[^\n]*\n[^\n]*){${demoPeers - 1}}alive`);
 	await term.waitFor((screen) => aliveRows.test(screen), 30_000, `${demoPeers} alive peers`);
 	return term;
 }
@@ -43,10 +43,9 @@ function record(term: Term, everyMs: number): {frames: TimedScreen[]; stop: () =
 	let recording = true;
 	const loop = (async () => {
 		while (recording) {
-			// eslint-disable-next-line no-await-in-loop
 			await term.settled();
 			frames.push({screen: captureScreen(term.terminal), atMs: performance.now()});
-			// eslint-disable-next-line no-await-in-loop
+
 			await sleep(everyMs);
 		}
 	})();
@@ -61,7 +60,7 @@ function record(term: Term, everyMs: number): {frames: TimedScreen[]; stop: () =
 
 function rowOf(term: Term, id: string): string {
 	// A table row starts with the selection mark or a blank, then the id.
-	return term.lineWith(new RegExp(`^[› ] ${id}\\s`)) ?? '';
+	return term.lineWith(new RegExp(String.raw`^[› ] ${id}\s`)) ?? '';
 }
 
 async function stills(): Promise<void> {
@@ -75,7 +74,7 @@ async function stills(): Promise<void> {
 		term.write('j');
 		for (let press = 0; press < 4; press++) {
 			term.write('d');
-			// eslint-disable-next-line no-await-in-loop
+
 			await sleep(150);
 		}
 

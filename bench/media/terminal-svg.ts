@@ -68,7 +68,8 @@ export function captureScreen(terminal: Terminal): Screen {
 			const style = {fg, bg, bold: cell.isBold() !== 0, dim: cell.isDim() !== 0, underline: cell.isUnderline() !== 0};
 			const text = cell.getChars() || ' ';
 			const last = runs.at(-1);
-			if (last && last.fg === style.fg && last.bg === style.bg && last.bold === style.bold && last.dim === style.dim && last.underline === style.underline && last.x + [...last.text].length === x) {
+			const sameStyle = last?.fg === style.fg && last.bg === style.bg && last.bold === style.bold && last.dim === style.dim && last.underline === style.underline;
+			if (last && sameStyle && last.x + [...last.text].length === x) {
 				last.text += text;
 			} else {
 				runs.push({text, x, ...style});

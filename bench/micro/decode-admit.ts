@@ -86,6 +86,7 @@ class ReceivePath {
 		evictionGraceMs: this.options.evictionGraceMs,
 		maxPeers: this.options.maxPeers,
 		maxLamportJump: this.options.maxLamportJump,
+		wallClockOffsetMs: performance.timeOrigin,
 		legacyAdmission: this.options.legacyAdmission,
 	});
 
@@ -128,11 +129,11 @@ class ReceivePath {
 			throw new Error('no fault is set in this benchmark');
 		}
 
-		this.admit(message, nowMs);
+		this.admit(message, nowMs, endpoint);
 	}
 
-	admit(message: WireMessage, nowMs: number): void {
-		const outcome = this.table.admit(message, nowMs, this.clock.time);
+	admit(message: WireMessage, nowMs: number, endpoint = ''): void {
+		const outcome = this.table.admit(message, nowMs, this.clock.time, endpoint);
 		if (!outcome.admitted) {
 			this.reject(outcome.reason);
 			return;

@@ -11,8 +11,7 @@ Prints messages per second and per CPU-second (user + system of the whole proces
 */
 
 import process from 'node:process';
-import {encodeFrame, FLAG_MORE} from '../../source/mesh/net/zmtp/frame.js';
-import {FrameDecoder} from '../../source/mesh/net/zmtp/frame-decoder.js';
+import {encodeFrame, FLAG_MORE, FrameDecoder} from '@chorus-tui/zmtp/protocol';
 
 function flag(name: string, fallback: number): number {
 	const index = process.argv.indexOf(`--${name}`);

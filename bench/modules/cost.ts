@@ -45,13 +45,10 @@ async function runCost(context: BenchContext): Promise<ModuleOutput> {
 	const windowMs = context.quick ? 1000 : 10_000;
 	const measurements = new Measurements();
 	for (let run = 0; run < runs; run++) {
-		// eslint-disable-next-line no-await-in-loop
 		const chorus = await measureChorusMesh(nodes, settleMs, windowMs, measurements, 'builtin');
 		context.log(`cost run ${run + 1}/${runs} chorus: ${chorus.toFixed(2)} % of a core per node`);
-		// eslint-disable-next-line no-await-in-loop
 		const chorusLibzmq = await measureChorusMesh(nodes, settleMs, windowMs, measurements, 'libzmq');
 		context.log(`cost run ${run + 1}/${runs} chorus --engine libzmq: ${chorusLibzmq.toFixed(2)} % of a core per node`);
-		// eslint-disable-next-line no-await-in-loop
 		const python = await measurePythonMesh(nodes, settleMs, windowMs);
 		context.log(`cost run ${run + 1}/${runs} python: ${python.toFixed(2)} % of a core per node`);
 		measurements.add('cost.node', round2(chorus));

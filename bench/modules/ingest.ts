@@ -81,7 +81,6 @@ async function runIngest(context: BenchContext): Promise<ModuleOutput> {
 				const variant = variants[(run + turn) % variants.length]!;
 				let result;
 				try {
-					// eslint-disable-next-line no-await-in-loop
 					result = await measureReceiver(variant, ports, warmupMs, windowMs);
 				} catch (error) {
 					// A receiver that dies under the flood is a finding, not a reason to stop the run.

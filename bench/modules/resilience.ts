@@ -66,12 +66,10 @@ async function runResilience(context: BenchContext): Promise<ModuleOutput> {
 	const ttlS = context.quick ? 1 : DEFAULTS.ttlS;
 	const cycles = context.quick ? 1 : 2;
 	for (const mode of MODES) {
-		// eslint-disable-next-line no-await-in-loop
 		await killAndRestart(mode, ttlS, cycles, context, measurements);
 	}
 
 	for (const mode of MODES) {
-		// eslint-disable-next-line no-await-in-loop
 		await underFault(mode, context, measurements);
 	}
 
@@ -127,7 +125,6 @@ async function killAndRestart(mode: Mode, ttlS: number, cycles: number, context:
 			victim.child.kill('SIGKILL');
 			const evictedAtMs = new Map<HeadlessNode, number>();
 			const watchMs = mode === 'modern' ? (ttlS + 1.5) * 1000 : ttlS * 2400;
-			// eslint-disable-next-line no-await-in-loop
 			await waitUntil(() => {
 				for (const survivor of survivors) {
 					if (!evictedAtMs.has(survivor) && survivor.lastSnapshot && survivor.lastSnapshot.atMs > killedAtMs && !couplesTo(survivor.lastSnapshot, victim.id)) {
@@ -160,7 +157,6 @@ async function killAndRestart(mode: Mode, ttlS: number, cycles: number, context:
 			nodes[victimIndex] = reborn;
 			all.add(reborn);
 			const readmittedAtMs = new Map<HeadlessNode, number>();
-			// eslint-disable-next-line no-await-in-loop
 			await waitUntil(() => {
 				for (const survivor of survivors) {
 					const entry = survivor.lastSnapshot?.peers.find((peer) => peer.id === victim.id);
@@ -181,7 +177,6 @@ async function killAndRestart(mode: Mode, ttlS: number, cycles: number, context:
 
 			context.log(`resilience ${mode} restart ${cycle + 1}: re-admitted by ${readmittedAtMs.size}/${survivors.length}, median ${median([...readmittedAtMs.values()].map((atMs) => atMs - restartedAtMs)).toFixed(0)} ms`);
 			// Let the mesh settle again before the next kill.
-			// eslint-disable-next-line no-await-in-loop
 			await sleep(1000);
 		}
 	} finally {
@@ -201,7 +196,6 @@ async function underFault(mode: Mode, context: BenchContext, measurements: Measu
 	);
 	try {
 		for (const node of nodes) {
-			// eslint-disable-next-line no-await-in-loop
 			await node.start();
 		}
 
@@ -225,7 +219,6 @@ async function underFault(mode: Mode, context: BenchContext, measurements: Measu
 		const rs: number[] = [];
 		const startedMs = performance.now();
 		while (performance.now() - startedMs < windowMs) {
-			// eslint-disable-next-line no-await-in-loop
 			await sleep(200);
 			rs.push(sampleMesh(nodes).r);
 			for (const node of nodes) {
@@ -259,7 +252,6 @@ async function sampleR(nodes: ChorusNode[], durationMs: number): Promise<number[
 	const rs: number[] = [];
 	const startedMs = performance.now();
 	while (performance.now() - startedMs < durationMs) {
-		// eslint-disable-next-line no-await-in-loop
 		await sleep(200);
 		rs.push(sampleMesh(nodes).r);
 	}

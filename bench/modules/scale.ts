@@ -89,14 +89,12 @@ async function search(ladder: number[], capMs: number, trial: Trial, context: Be
 			break;
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		const attempt = await trial(nodes);
 		attempts.push(attempt);
 		context.log(`scale ${label}: ${describe(attempt)} (${attempt.seconds} s)`);
 		if (!attempt.held) {
 			const middle = Math.round((lastHeld + nodes) / 2);
 			if (middle > lastHeld && middle < nodes && performance.now() - startedMs + trialMs <= capMs) {
-				// eslint-disable-next-line no-await-in-loop
 				const between = await trial(middle);
 				attempts.push(between);
 				context.log(`scale ${label}: ${describe(between)} (${between.seconds} s)`);
@@ -167,7 +165,7 @@ async function inProcessTrial(nodes: number, convergeMs: number, holdMs: number)
 	try {
 		const formed = await waitUntil(() => {
 			const last = samples.at(-1);
-			return error !== undefined || !host.running || (last !== undefined && last.minPeers === nodes - 1 && last.r >= R_MIN);
+			return error !== undefined || !host.running || (last?.minPeers === nodes - 1 && last.r >= R_MIN);
 		}, convergeMs + nodes * 100, 200);
 		if (error !== undefined || !host.running) {
 			return failed(`could not run: ${error ?? `the process exited: ${host.stderr.trim().split('\n').at(-1) ?? ''}`}`);
@@ -245,7 +243,6 @@ async function processTrial(nodes: number, convergeMs: number, holdMs: number): 
 		const samples: MeshSample[] = [];
 		const endMs = performance.now() + holdMs;
 		while (performance.now() < endMs) {
-			// eslint-disable-next-line no-await-in-loop
 			await sleep(1000);
 			samples.push(sample());
 		}

@@ -22,11 +22,9 @@ async function runStartup(context: BenchContext): Promise<ModuleOutput> {
 	const runs = context.quick ? 3 : 9;
 	const measurements = new Measurements();
 	for (let run = 0; run < runs; run++) {
-		// eslint-disable-next-line no-await-in-loop
 		const [port] = await freePorts(1);
 		const node = new HeadlessNode(`startup-${run}`, ['--bind', `tcp://127.0.0.1:${port}`, '--report-ms', '10']);
 		try {
-			// eslint-disable-next-line no-await-in-loop
 			const seen = await waitUntil(() => node.lastSnapshot !== undefined || !node.child.running, 10_000, 2);
 			if (!seen || node.lastSnapshot === undefined) {
 				measurements.warn(`run ${run + 1}: no snapshot within 10 s; stderr: ${node.child.stderr.slice(-200)}`);
@@ -37,7 +35,6 @@ async function runStartup(context: BenchContext): Promise<ModuleOutput> {
 			measurements.add('startup.first-snapshot', Math.round(ms));
 			context.log(`startup run ${run + 1}/${runs}: ${Math.round(ms)} ms`);
 		} finally {
-			// eslint-disable-next-line no-await-in-loop
 			await node.stop();
 		}
 	}

@@ -5,16 +5,16 @@ terminal per second (what an SSH link carries) and its frame time, p50 and p99.
 
 The peers come from one worker process (bench/workers/ui-peers.ts) that publishes every peer id
 from a few PUB sockets, so the UI sees N peers without N processes. Frame times come from the UI's
-own opt-in instrument, CHORUS_UI_FRAME_LOG (see source/run-tui.tsx).
+own opt-in instrument, CHORUS_UI_FRAME_LOG (see source/run/frame-log.ts).
 */
 
 import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
-import {freePorts} from '../../test/helpers/ports.js';
 import pty from '@lydell/node-pty';
 import xterm from '@xterm/headless';
+import {freePorts} from '../../test/helpers/ports.js';
 import {Measurements, type BenchContext, type BenchModule, type FigureSpec, type ModuleOutput} from '../lib/module.js';
 import {BENCH_DIST_DIR, CLI_PATH} from '../lib/paths.js';
 import {Child, cpuSeconds, cpuSecondsByThread, sleep} from '../lib/proc.js';
@@ -82,7 +82,6 @@ async function runUiCost(context: BenchContext): Promise<ModuleOutput> {
 	for (let run = 0; run < runs; run++) {
 		for (const count of PEER_COUNTS) {
 			try {
-				// eslint-disable-next-line no-await-in-loop
 				const result = await measureOnce(count, warmupS, windowS, measurements);
 				if (result === undefined) {
 					continue;
@@ -257,7 +256,6 @@ class Term {
 				throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${this.screen()}`);
 			}
 
-			// eslint-disable-next-line no-await-in-loop
 			await sleep(100);
 		}
 	}

@@ -70,7 +70,6 @@ while (!stopping) {
 			hz: HZ,
 			endpoint: peer.socket.endpoint,
 		});
-		// eslint-disable-next-line no-await-in-loop
 		await peer.socket.socket.send(frame);
 	}
 
@@ -81,7 +80,6 @@ while (!stopping) {
 		// Far behind (a busy machine): skip ahead rather than burst.
 		nextMs = performance.now();
 	} else if (waitMs > 0) {
-		// eslint-disable-next-line no-await-in-loop
 		await new Promise((resolve) => {
 			setTimeout(resolve, waitMs);
 		});

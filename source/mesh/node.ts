@@ -3,154 +3,30 @@ A Chorus node: the tick loop that ties transport, wire format, peer table and dy
 
 A node is an object, not a module singleton, so several can run in one process (tests and
 benchmarks do). It has no UI: the terminal UI and the NDJSON reporter both read `snapshot()` and
-listen to events.
+listen to events. Its options are in options.ts, what it shows in snapshot.ts, the inbound path
+(decode, screen, faults, admit) in admission.ts and its counters in stats.ts.
 */
 
 import {performance} from 'node:perf_hooks';
-import {setImmediate as nextTurn} from 'node:timers/promises';
+import {Admission, type HeldMessage} from './admission.js';
 import {ALL_PEERS, type FaultsInForce, type FaultTarget, type InboundFault, type OutboundFault} from './model/fault-types.js';
 import {FaultPlan, type FaultChange} from './model/faults.js';
 import * as kuramoto from './model/kuramoto.js';
 import {LamportClock} from './model/lamport.js';
-import {PeerTable, type PeerRecord, type PeerState} from './model/peer-table.js';
+import {PeerTable, type PeerRecord} from './model/peer-table.js';
 import {seededUniform, type Uniform} from './model/random.js';
-import {exposureWarning, NodeSecurity, type SecurityOptions} from './security/screening.js';
-import {Transport, type OnFrames, type TransportEvent, type TransportOptions} from './net/transport.js';
 import * as wire from './model/wire.js';
-import type {RejectReason, WireMessage} from './model/wire.js';
+import {Transport, type OnFrames, type TransportEvent} from './net/transport.js';
+import type {NodeOptions} from './options.js';
+import {exposureWarning, NodeSecurity} from './security/screening.js';
+import type {EventDetails, NodeEvent, NodeEventKind, NodeSnapshot, PeerSnapshot} from './snapshot.js';
+import {LatenessWindow, NodeCounters, round} from './stats.js';
 
-export type NodeOptions = {
-	id: string;
-	bindEndpoint: string;
-	peerEndpoints: readonly string[];
-	ttlMs: number;
-	hz: number;
-	coupling: number;
-	noiseSigma: number;
-	omegaRadPerS: number;
-	initialPhaseRad?: number;
-	maxPeers: number;
-	maxLamportJump: number;
-	evictionGraceMs: number;
-	legacyAdmission: boolean;
-	/** Randomness for the noise term; seed it to reproduce a run. */
-	random?: Uniform;
-	/**
-	Seed of the fault plan's own random stream (drop, duplicate and jitter draws). When absent, the
-	seed is drawn once from `random`, so a seeded node makes the same fault decisions every run.
-	*/
-	faultSeed?: number;
-	/** Extra transport settings (limits: maxMessageBytes, highWaterMark). */
-	transport?: Partial<TransportOptions>;
-	/** CURVE with an allow list, and the per-peer rate limit. */
-	security?: SecurityOptions;
-	/** How many of the latest ticks stats.tickLateMs summarises. @default 128 */
-	latenessWindowTicks?: number;
-};
-
-export type NodeEventKind =
-	| 'node-started'
-	| 'node-stopped'
-	| 'peer-joined'
-	| 'peer-rejoined'
-	| 'peer-restarted'
-	| 'peer-evicted'
-	| 'peer-removed'
-	| 'peer-quarantined'
-	| 'peer-connected'
-	| 'peer-disconnected'
-	| 'connection-dropped'
-	| 'link-reset'
-	| 'handshake-failed'
-	| 'fault-set'
-	| 'fault-cleared'
-	| 'warning'
-	/** A subscriber refused at our publisher (CURVE): its address, the reason, its key when it sent one. */
-	| 'auth-refused'
-	// Emitted by a mesh session (source/session.ts), not by the node itself:
-	| 'peer-killed'
-	| 'peer-paused'
-	| 'peer-resumed'
-	| 'peer-revived'
-	| 'demo-exited'
-	// Emitted by the scenario player (source/scenario.ts):
-	| 'scenario-started'
-	| 'scenario-step'
-	| 'scenario-done'
-	| 'scenario-end';
-
-export type NodeEvent = {
-	/** Milliseconds since the node started. */
-	t: number;
-	kind: NodeEventKind;
-	peer?: string;
-	endpoint?: string;
-	reason?: string;
-	[detail: string]: unknown;
-};
-
-export type PeerSnapshot = {
-	id: string;
-	state: PeerState;
-	lamport: number;
-	/** Milliseconds since the peer's last admitted message (its age). */
-	lastSeenMs: number;
-	ttlRemainingMs: number;
-	/** The peer's phase minus ours, wrapped to (−π, π]. */
-	phaseDiff: number;
-	incarnation: number;
-	endpoint?: string;
-	/** The inbound fault in force for this peer (its own entry combined with the all-peers one), when any. */
-	faults?: InboundFault;
-};
-
-export type NodeStats = {
-	received: number;
-	admitted: number;
-	rejected: Partial<Record<RejectReason, number>>;
-	/**
-	Messages an inbound fault dropped (drop, blackhole, too many held, or held past the TTL).
-	With nothing held, received = admitted + Σ rejected + faultDropped; a duplicate copy counts as
-	received. Always present in a node's snapshot; optional so that older snapshots still type-check.
-	*/
-	faultDropped?: number;
-	/** Extra copies an inbound duplicate fault delivered (each also counted in `received`). */
-	faultDuplicated?: number;
-	/** Inbound messages held by a delay fault right now (received, not yet admitted or rejected). */
-	faultHeld?: number;
-	/** Frames of ours an outbound fault dropped. */
-	outboundFaultDropped?: number;
-	/** Frames of ours an outbound delay fault holds right now. */
-	outboundFaultHeld?: number;
-	/** Subscribers refused at our publisher (CURVE: a key not on the allow list, no key, a bad handshake). */
-	authRefused?: number;
-	ticks: number;
-	/** Tick lateness over the recent ticks: how far behind schedule the loop ran. */
-	tickLateMs: {p50: number; p99: number; max: number};
-};
-
-export type NodeSnapshot = {
-	t: number;
-	node: {
-		id: string;
-		incarnation: number;
-		lamport: number;
-		phase: number;
-		r: number;
-		endpoint: string;
-		omega: number;
-		hz: number;
-	};
-	peers: PeerSnapshot[];
-	stats: NodeStats;
-	/** The faults in force on this node. */
-	faults: FaultsInForce;
-};
+// The node's contract, importable from here as before the split.
+export type {NodeOptions} from './options.js';
+export type {NodeEvent, NodeEventKind, NodeSnapshot, NodeStats, PeerSnapshot} from './snapshot.js';
 
 type Listener = (event: NodeEvent) => void;
-
-/** An inbound message a delay fault holds, with the time it came off the socket. */
-type HeldMessage = {message: WireMessage; receivedAtMs: number};
 
 /**
 How many messages one drain pass may take before yielding to timers and I/O. A pass runs without a
@@ -160,8 +36,13 @@ break, so this bounds how late a tick can be under a flood: 512 messages take ab
 const DRAIN_BUDGET = 512;
 /** A step after a long stall (SIGSTOP, a debugger) is capped so Euler stays stable. */
 const MAX_STEP_S = 0.5;
-const LATENESS_WINDOW_TICKS = 128;
 
+/**
+One oscillator of the mesh: it publishes its phase `hz` times a second on `bindEndpoint`, subscribes
+to its peers, admits what they send into its peer table (TTL, incarnations, Lamport order) and
+couples its phase to theirs. `start()` binds and starts ticking; `stop()` closes every socket and
+timer. Several nodes can run in one process.
+*/
 export class ChorusNode {
 	readonly id: string;
 	readonly incarnation: number;
@@ -171,16 +52,14 @@ export class ChorusNode {
 	readonly #transport: Transport;
 	readonly #random: Uniform;
 	readonly #listeners = new Set<Listener>();
-	readonly #rejected: Partial<Record<RejectReason, number>> = {};
-	readonly #lateness: number[] = [];
+	readonly #counters = new NodeCounters();
+	readonly #lateness: LatenessWindow;
 	readonly #security: NodeSecurity;
 	readonly #faults: FaultPlan<HeldMessage, string>;
-	#faultDropped = 0;
-	#faultDuplicated = 0;
-	#outboundFaultDropped = 0;
+	readonly #admission: Admission;
+	/** Where the transport delivers each message: the inbound path. */
+	readonly #onFrames: OnFrames;
 	#phaseRad: number;
-	#received = 0;
-	#admitted = 0;
 	#ticks = 0;
 	#startedAtMs = 0;
 	#lastTickMs = 0;
@@ -197,6 +76,7 @@ export class ChorusNode {
 		this.incarnation = Date.now();
 		this.#random = options.random ?? Math.random;
 		this.#phaseRad = options.initialPhaseRad ?? kuramoto.wrapPhase((this.#random() * 2 - 1) * Math.PI);
+		this.#lateness = new LatenessWindow(options.latenessWindowTicks);
 		// Its own stream, so that fault draws (one per message) never shift the noise draws (one per tick).
 		this.#faults = new FaultPlan(seededUniform(options.faultSeed ?? Math.floor(this.#random() * 2 ** 32)));
 		this.#table = new PeerTable({
@@ -204,11 +84,26 @@ export class ChorusNode {
 			evictionGraceMs: options.evictionGraceMs,
 			maxPeers: options.maxPeers,
 			maxLamportJump: options.maxLamportJump,
+			wallClockOffsetMs: performance.timeOrigin,
 			legacyAdmission: options.legacyAdmission,
 		});
 		this.#security = new NodeSecurity(options.id, options.security ?? {}, (event) => {
 			this.#emit(event);
 		});
+		this.#admission = new Admission({
+			id: options.id,
+			maxMessageBytes: options.transport?.maxMessageBytes,
+			ttlMs: options.ttlMs,
+			table: this.#table,
+			clock: this.#clock,
+			security: this.#security,
+			faults: this.#faults,
+			counters: this.#counters,
+			emit: (event) => {
+				this.#emit(event);
+			},
+		});
+		this.#onFrames = this.#admission.onFrames;
 		this.#transport = new Transport({
 			bindEndpoint: options.bindEndpoint,
 			...options.transport,
@@ -275,6 +170,7 @@ export class ChorusNode {
 		this.#emit({kind: 'node-stopped'});
 	}
 
+	/** Subscribe to one more publisher (with CURVE, only one the allow file gives a key for). */
 	addPeer(endpoint: string): void {
 		if (!this.#security.canSubscribe(endpoint)) {
 			this.#emit({kind: 'warning', reason: 'no-key-for-peer', endpoint, message: `not subscribing to ${endpoint}: CURVE is on and the allow file gives no key for it`});
@@ -315,6 +211,7 @@ export class ChorusNode {
 		return this.#faults.inForce();
 	}
 
+	/** The node, its peers, its statistics and its faults, now: a fresh object each call. */
 	snapshot(): NodeSnapshot {
 		const nowMs = performance.now();
 		const peers: PeerSnapshot[] = [];
@@ -327,6 +224,7 @@ export class ChorusNode {
 			peers.push(this.#peerSnapshot(peer, nowMs));
 		}
 
+		const counters = this.#counters;
 		return {
 			t: Math.round(nowMs - this.#startedAtMs),
 			node: {
@@ -341,17 +239,17 @@ export class ChorusNode {
 			},
 			peers,
 			stats: {
-				received: this.#received,
-				admitted: this.#admitted,
-				rejected: {...this.#rejected},
+				received: counters.received,
+				admitted: counters.admitted,
+				rejected: {...counters.rejected},
 				authRefused: this.#security.authRefused,
-				faultDropped: this.#faultDropped,
-				faultDuplicated: this.#faultDuplicated,
+				faultDropped: counters.faultDropped,
+				faultDuplicated: counters.faultDuplicated,
 				faultHeld: this.#faults.heldInbound,
-				outboundFaultDropped: this.#outboundFaultDropped,
+				outboundFaultDropped: counters.outboundFaultDropped,
 				outboundFaultHeld: this.#faults.heldOutbound,
 				ticks: this.#ticks,
-				tickLateMs: latenessSummary(this.#lateness),
+				tickLateMs: this.#lateness.summary(),
 			},
 			faults: this.#faults.inForce(),
 		};
@@ -406,18 +304,8 @@ export class ChorusNode {
 		const startedMs = performance.now();
 		this.#recordLateness(startedMs - this.#nextDueMs);
 		try {
-			// Links that read on demand read everything that arrived since the last tick: polled ones
-			// here and now, the others in the poll phase that comes before setImmediate (see zmtp/subscriber.ts).
-			if (this.#transport.fetch()) {
-				await nextTurn();
-				if (!this.#running) {
-					return;
-				}
-
-				this.#transport.endFetch();
-			}
-
-			const more = await this.#transport.drain(DRAIN_BUDGET, this.#onFrames);
+			// Everything that arrived since the last tick, however the links read it (transport.ts).
+			const more = await this.#transport.poll(DRAIN_BUDGET, this.#onFrames);
 			if (!this.#running) {
 				return;
 			}
@@ -460,15 +348,14 @@ export class ChorusNode {
 		}
 
 		this.#pumpScheduled = true;
-		// Links that read on demand read now or in the poll phase before the pass: a flood keeps coming in.
-		this.#transport.fetch();
 		setImmediate(async () => {
 			this.#pumpScheduled = false;
 			if (!this.#running || this.#ticking) {
 				return;
 			}
 
-			const more = await this.#transport.drain(DRAIN_BUDGET, this.#onFrames);
+			// A flood keeps coming in: poll reads what arrived since, as well as what is queued.
+			const more = await this.#transport.poll(DRAIN_BUDGET, this.#onFrames);
 			if (this.#faults.heldInbound > 0) {
 				this.#admitHeldMessages(performance.now());
 			}
@@ -479,104 +366,9 @@ export class ChorusNode {
 		});
 	}
 
-	readonly #onFrames: OnFrames = (frames, endpoint) => {
-		this.#received++;
-		if (frames.length !== 1) {
-			this.#reject('multipart');
-			return;
-		}
-
-		// The message, or the reason it is refused: no result wrapper to allocate per message.
-		const message = wire.decodeMessage(frames[0]!, this.id, this.#options.transport?.maxMessageBytes);
-		if (typeof message === 'string') {
-			this.#reject(message);
-			return;
-		}
-
-		// One clock reading per message (a reading costs about as much as the rate limit check): the
-		// screen and the admission below are microseconds apart.
-		const nowMs = performance.now();
-		// Who may send what through this connection (the allow file's id binding), and how often.
-		const refused = this.#security.screen(message, endpoint, nowMs);
-		if (refused !== undefined) {
-			this.#reject(refused);
-			return;
-		}
-
-		if (this.#faults.inboundActive) {
-			this.#admitThroughFaults(message, nowMs);
-			return;
-		}
-
-		this.#admit(message, nowMs);
-	};
-
-	#admit(message: WireMessage, nowMs: number): void {
-		const outcome = this.#table.admit(message, nowMs, this.#clock.time);
-		if (!outcome.admitted) {
-			this.#reject(outcome.reason);
-			if (outcome.quarantined) {
-				this.#emit({kind: 'peer-quarantined', peer: outcome.quarantined.id, reason: outcome.reason});
-			}
-
-			return;
-		}
-
-		this.#admitted++;
-		this.#clock.observe(message.lamportTime);
-		switch (outcome.change) {
-			case 'joined': {
-				this.#emit({kind: 'peer-joined', peer: message.nodeId, incarnation: message.incarnation});
-				break;
-			}
-
-			case 'rejoined': {
-				this.#emit({kind: 'peer-rejoined', peer: message.nodeId});
-				break;
-			}
-
-			case 'restarted': {
-				this.#emit({kind: 'peer-restarted', peer: message.nodeId, incarnation: message.incarnation});
-				break;
-			}
-
-			case 'updated': {
-				break;
-			}
-		}
-	}
-
-	/** An inbound message while a fault is in force: dropped, held, delivered, or delivered twice. */
-	#admitThroughFaults(message: WireMessage, nowMs: number): void {
-		const decision = this.#faults.inbound(message.nodeId, {message, receivedAtMs: nowMs}, nowMs);
-		if (decision.dropped) {
-			this.#faultDropped++;
-			return;
-		}
-
-		// A duplicate copy is an extra message received, as a duplicated packet would be.
-		const extraCopies = decision.now + decision.held - 1;
-		this.#faultDuplicated += extraCopies;
-		this.#received += extraCopies;
-		for (let copy = 0; copy < decision.now; copy++) {
-			this.#admit(message, nowMs);
-		}
-	}
-
-	/**
-	Admit the held messages now due, stamped with the time they came off the socket: the delay then
-	shows as the peer's age and its phase as old as it is. One that waited past the TTL carries
-	information the TTL says to ignore, so it is dropped rather than reviving an evicted peer.
-	*/
+	/** The inbound path's own: admit the messages a delay fault held that are now due. */
 	#admitHeldMessages(nowMs: number): void {
-		for (const {message, receivedAtMs} of this.#faults.releaseInbound(nowMs)) {
-			if (nowMs - receivedAtMs > this.#options.ttlMs) {
-				this.#faultDropped++;
-				continue;
-			}
-
-			this.#admit(message, receivedAtMs);
-		}
+		this.#admission.admitHeld(nowMs);
 	}
 
 	/** Publish through the outbound fault: first the held frames now due, then this one, dropped, held or sent. */
@@ -594,7 +386,7 @@ export class ChorusNode {
 
 			case 'dropped':
 			case 'overflow': {
-				this.#outboundFaultDropped++;
+				this.#counters.outboundFaultDropped++;
 				break;
 			}
 
@@ -614,10 +406,6 @@ export class ChorusNode {
 		} else {
 			this.#emit({kind: 'fault-set', ...where, fault: change.fault});
 		}
-	}
-
-	#reject(reason: RejectReason): void {
-		this.#rejected[reason] = (this.#rejected[reason] ?? 0) + 1;
 	}
 
 	#sweep(nowMs: number): void {
@@ -658,11 +446,7 @@ export class ChorusNode {
 	}
 
 	#recordLateness(lateMs: number): void {
-		if (this.#lateness.length >= (this.#options.latenessWindowTicks ?? LATENESS_WINDOW_TICKS)) {
-			this.#lateness.shift();
-		}
-
-		this.#lateness.push(Math.max(0, lateMs));
+		this.#lateness.record(lateMs);
 	}
 
 	#onTransportEvent(event: TransportEvent): void {
@@ -674,34 +458,18 @@ export class ChorusNode {
 		if (event.kind === 'connection-dropped' && event.reason === 'oversize') {
 			// A connection that carried a frame over the size limit is dropped; that frame was
 			// received and refused, so it is counted like any other refused frame.
-			this.#received++;
-			this.#reject('oversize');
+			this.#counters.received++;
+			this.#counters.reject('oversize');
 		}
 
 		const {kind, ...details} = event;
 		this.#emit({kind, ...details});
 	}
 
-	#emit(event: Omit<NodeEvent, 't'>): void {
-		const stamped = {t: Math.round(performance.now() - this.#startedAtMs), ...event} as NodeEvent;
+	#emit(event: EventDetails<NodeEventKind>): void {
+		const stamped: NodeEvent = {t: Math.round(performance.now() - this.#startedAtMs), ...event};
 		for (const listener of this.#listeners) {
 			listener(stamped);
 		}
 	}
 }
-
-function round(value: number, digits: number): number {
-	const scale = 10 ** digits;
-	return Math.round(value * scale) / scale;
-}
-
-function latenessSummary(samples: readonly number[]): NodeStats['tickLateMs'] {
-	if (samples.length === 0) {
-		return {p50: 0, p99: 0, max: 0};
-	}
-
-	const sorted = [...samples].sort((a, b) => a - b);
-	const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!, 1);
-	return {p50: at(0.5), p99: at(0.99), max: round(sorted.at(-1)!, 1)};
-}
-

@@ -4,10 +4,16 @@ JSON object per line on stdout. Operators' scripts and later tools read this str
 names only ever grow.
 */
 
-import type {ChorusNode, NodeEvent} from '../mesh/node.js';
+import type {NodeSnapshot, StampedEvent} from '../mesh/snapshot.js';
+
+/** Any event stream: a node's, or a mesh session's (which adds peer actions and scenario steps). */
+type ReportedEvent = StampedEvent<string>;
 
 /** What the reporter reads: a node, or a mesh session (which adds its demo peers and actions). */
-export type ReportSource = Pick<ChorusNode, 'on' | 'snapshot'>;
+export type ReportSource = {
+	on(listener: (event: ReportedEvent) => void): () => void;
+	snapshot(): NodeSnapshot;
+};
 
 export type ReporterOptions = {
 	reportMs: number;
@@ -17,7 +23,7 @@ export type ReporterOptions = {
 export type Reporter = {stop: () => void};
 
 export function startReporter(node: ReportSource, options: ReporterOptions): Reporter {
-	const writeEvent = (event: NodeEvent) => {
+	const writeEvent = (event: ReportedEvent) => {
 		options.write(JSON.stringify({type: 'event', ...event}) + '\n');
 	};
 

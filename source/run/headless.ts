@@ -10,6 +10,7 @@ import {BindError} from '../mesh/net/transport.js';
 import {playScenario} from '../scenario/player.js';
 import {MeshSession} from '../session/session.js';
 import {attachParentControl, controlRequested} from '../swarm/child-control.js';
+import {describePortInUse} from './port-in-use.js';
 
 /** Resolves with the process exit code once the node has stopped. */
 export async function runHeadless(config: Config): Promise<number> {
@@ -67,9 +68,4 @@ export async function runHeadless(config: Config): Promise<number> {
 	// After the node, so that its last event (node-stopped) is still written.
 	reporter.stop();
 	return 0;
-}
-
-export function describePortInUse(endpoint: string): string {
-	const port = /:(\d+)$/.exec(endpoint)?.[1] ?? endpoint;
-	return `port ${port} is already in use (${endpoint}); choose another with --bind <port>, e.g. --bind ${Number(port) + 1}`;
 }

@@ -5,7 +5,9 @@ who it is, so replacing one is left to a deliberate `rm`.
 */
 
 import {writeFileSync, existsSync, unlinkSync} from 'node:fs';
-import * as zmq from 'zeromq';
+import {createRequire} from 'node:module';
+import process from 'node:process';
+import type * as Zeromq from 'zeromq';
 import {publicKeyFileText, secretKeyFileText} from '../mesh/security/curve/keys.js';
 
 export type KeygenResult = {ok: true; publicKey: string; secretFile: string; publicFile: string} | {ok: false; message: string};
@@ -18,7 +20,10 @@ export function keygen(secretFile: string): KeygenResult {
 		}
 	}
 
-	const pair = zmq.curveKeyPair();
+	// Loaded here, not on import: the CLI imports this file on every start, and zeromq.js (a native
+	// addon) is needed only for the keys. A CommonJS module, so it loads synchronously.
+	const {curveKeyPair} = createRequire(import.meta.url)('zeromq') as typeof Zeromq;
+	const pair = curveKeyPair();
 	try {
 		// `wx`: fail rather than overwrite, even if the file appeared since the check above.
 		writeFileSync(secretFile, secretKeyFileText(pair), {flag: 'wx', mode: 0o600});
@@ -34,4 +39,21 @@ export function keygen(secretFile: string): KeygenResult {
 	}
 
 	return {ok: true, publicKey: pair.publicKey, secretFile, publicFile};
+}
+
+/** `chorus-tui keygen <path>` as a run mode: writes what it did, or one line why not; returns the exit code. */
+export function runKeygen(args: readonly string[]): number {
+	if (args.length !== 1 || args[0] === '') {
+		process.stderr.write('chorus-tui: keygen takes one path: chorus-tui keygen <path>\n');
+		return 2;
+	}
+
+	const result = keygen(args[0]!);
+	if (!result.ok) {
+		process.stderr.write(`chorus-tui: ${result.message}\n`);
+		return 1;
+	}
+
+	process.stdout.write(`secret key: ${result.secretFile} (mode 0600, keep it private)\npublic key: ${result.publicFile}\n${result.publicKey}\n`);
+	return 0;
 }

@@ -4,18 +4,18 @@ cursor, raw mode through Ink), and give it back whatever happens — `q`, Ctrl-C
 when an SSH link drops, or a crash — after stopping the demo peers.
 */
 
-import {writeFileSync} from 'node:fs';
 import process from 'node:process';
 import chalk from 'chalk';
 import {render} from 'ink';
 import type {Config} from '../config.js';
 import {BindError} from '../mesh/net/transport.js';
-import {describePortInUse} from './headless.js';
 import {playScenario} from '../scenario/player.js';
 import {createMeshSession, type MeshSession} from '../session/session.js';
 import {App} from '../ui/app.js';
 import {MeshStore} from '../ui/mesh-store.js';
-import {createTerminalScreen} from '../ui/terminal/screen-diff.js';
+import {createTerminalScreen} from '../ui/terminal/index.js';
+import {createFrameLog} from './frame-log.js';
+import {describePortInUse} from './port-in-use.js';
 
 const ENTER_ALTERNATE_SCREEN = '\u001B[?1049h\u001B[H\u001B[2J';
 const LEAVE_ALTERNATE_SCREEN = '\u001B[?1049l';
@@ -190,60 +190,4 @@ export async function runTui(config: Config): Promise<number> {
 		process.exit(exitCode);
 	}, 2000).unref();
 	return exitCode;
-}
-
-/** Frames kept at most: over four hours at 10 frames a second. */
-const FRAME_LOG_CAPACITY = 150_000;
-
-/**
-CHORUS_UI_FRAME_LOG=<path>: record how long every frame takes and write it as JSON at exit, for
-the UI cost benchmark (bench/modules/ui-cost.ts). `frames` are [epoch ms, duration ms] pairs: from
-the start of a mesh sample (the snapshot) through React's render and commit, Ink's layout and
-output, to the painter's write of the changed cells to the terminal, which all happen in the task
-the sample started (the painter writes in a microtask after the commit). `frameCpu` are the
-process's CPU time (every thread, so an upper bound) over the same span, which a busy machine
-inflates far less than wall time. `inkRenders` are Ink's own output-building times. Off, nothing
-is timed.
-*/
-function createFrameLog(path: string | undefined) {
-	if (path === undefined || path === '') {
-		return undefined;
-	}
-
-	const frames: Array<[number, number]> = [];
-	const frameCpu: Array<[number, number]> = [];
-	const inkRenders: Array<[number, number]> = [];
-	let sampleStartedMs: number | undefined;
-	let sampleCpu: NodeJS.CpuUsage | undefined;
-	const push = (list: Array<[number, number]>, durationMs: number) => {
-		if (list.length < FRAME_LOG_CAPACITY) {
-			list.push([Date.now(), Math.round(durationMs * 1000) / 1000]);
-		}
-	};
-
-	return {
-		onSampled(startedMs: number) {
-			sampleStartedMs = startedMs;
-			sampleCpu = process.cpuUsage();
-		},
-		onInkRender({renderTime}: {renderTime: number}) {
-			push(inkRenders, renderTime);
-		},
-		onPainted() {
-			const startedMs = sampleStartedMs;
-			sampleStartedMs = undefined;
-			if (startedMs !== undefined) {
-				push(frames, performance.now() - startedMs);
-				const cpu = process.cpuUsage(sampleCpu);
-				push(frameCpu, (cpu.user + cpu.system) / 1000);
-			}
-		},
-		write() {
-			try {
-				writeFileSync(path, `${JSON.stringify({frames, frameCpu, inkRenders})}\n`);
-			} catch (error) {
-				process.stderr.write(`chorus-tui: cannot write the frame log ${path}: ${(error as Error).message}\n`);
-			}
-		},
-	};
 }

@@ -4,8 +4,22 @@ events, inject faults, and act on peers. The UI holds no mesh logic; it only cal
 */
 
 import type {FaultTarget, InboundFault, OutboundFault} from '../mesh/model/fault-types.js';
-import type {NodeEvent, NodeSnapshot} from '../mesh/node.js';
+import type {NodeEventKind, NodeSnapshot, StampedEvent} from '../mesh/snapshot.js';
 import type {DemoPeerInfo} from '../swarm/demo-peer.js';
+
+/**
+The kinds of event the scenario player records. They are declared here, not beside the player,
+because they reach listeners only through this controller's event stream (the player records
+through the session); declaring them there would make this file and the player import each other.
+*/
+export type ScenarioEventKind = 'scenario-started' | 'scenario-step' | 'scenario-done' | 'scenario-end';
+
+/** The session's own kinds: what was done to a demo peer's process (or a remote peer, locally). */
+export type PeerActionEventKind = 'peer-killed' | 'peer-paused' | 'peer-resumed' | 'peer-revived' | 'demo-exited';
+
+/** What a session's listeners hear: its node's events, its peer actions and its scenario's steps. */
+export type SessionEventKind = NodeEventKind | PeerActionEventKind | ScenarioEventKind;
+export type SessionEvent = StampedEvent<SessionEventKind>;
 
 /** What a session shows: its node's snapshot (faults included) and its local demo processes. */
 export type SessionSnapshot = NodeSnapshot & {
@@ -21,7 +35,7 @@ export type PeerActionResult = {
 
 export type MeshController = {
 	snapshot(): SessionSnapshot;
-	on(listener: (event: NodeEvent) => void): () => void;
+	on(listener: (event: SessionEvent) => void): () => void;
 	setInboundFault(target: FaultTarget, patch: Partial<InboundFault>): void;
 	setOutboundFault(patch: Partial<OutboundFault>): void;
 	clearFaults(): void;

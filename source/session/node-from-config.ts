@@ -3,35 +3,15 @@ The bridge from a validated command-line config to a node: the random draws (id,
 frequency, initial phase) happen here, from one seedable generator.
 */
 
-import {DEFAULTS, type Config} from '../config.js';
-import {loadCurve} from './curve-files.js';
+import type {Config} from '../config.js';
 import {standardNormal} from '../mesh/model/kuramoto.js';
-import {ChorusNode, type NodeOptions} from '../mesh/node.js';
 import {randomNodeId, seededUniform} from '../mesh/model/random.js';
+import {ChorusNode} from '../mesh/node.js';
+import {NODE_DEFAULTS, type NodeOptions} from '../mesh/options.js';
+import {loadCurve} from './curve-files.js';
 
-/**
-A node with every default of config.ts, for code that builds nodes directly (tests, benchmarks):
-the id and the endpoints are the caller's; anything else can be overridden.
-*/
-export function defaultNodeOptions(
-	required: Pick<NodeOptions, 'id' | 'bindEndpoint'>,
-	overrides: Partial<NodeOptions> = {},
-): NodeOptions {
-	return {
-		peerEndpoints: [],
-		ttlMs: DEFAULTS.ttlS * 1000,
-		hz: DEFAULTS.hz,
-		coupling: DEFAULTS.coupling,
-		noiseSigma: DEFAULTS.noiseSigma,
-		omegaRadPerS: DEFAULTS.omegaBaseRadPerS,
-		maxPeers: DEFAULTS.maxPeers,
-		maxLamportJump: DEFAULTS.maxLamportJump,
-		evictionGraceMs: DEFAULTS.evictionGraceMs,
-		legacyAdmission: false,
-		...required,
-		...overrides,
-	};
-}
+// Tests and benchmarks build nodes with this; it lives with the node's own defaults.
+export {defaultNodeOptions} from '../mesh/options.js';
 
 export function nodeOptionsFromConfig(config: Config): NodeOptions {
 	const random = config.seed === undefined ? Math.random : seededUniform(config.seed);
@@ -43,7 +23,7 @@ export function nodeOptionsFromConfig(config: Config): NodeOptions {
 		hz: config.hz,
 		coupling: config.coupling,
 		noiseSigma: config.noiseSigma,
-		omegaRadPerS: config.omegaRadPerS ?? DEFAULTS.omegaBaseRadPerS + DEFAULTS.omegaSpreadRadPerS * standardNormal(random),
+		omegaRadPerS: config.omegaRadPerS ?? NODE_DEFAULTS.omegaBaseRadPerS + NODE_DEFAULTS.omegaSpreadRadPerS * standardNormal(random),
 		maxPeers: config.maxPeers,
 		maxLamportJump: config.maxLamportJump,
 		evictionGraceMs: config.evictionGraceMs,

@@ -2,23 +2,21 @@
 A mesh session: the embedded node plus its local demo peers, behind the `MeshController` that the
 terminal UI, the headless reporter and the scenario player drive.
 
-Faults on a demo peer act inside that peer's own process, over the control channel: it applies them
-to what it publishes (so every node in the mesh hears it through the bad link, this one included)
-and to what it receives from all (so it hears the mesh through the same link). They are not applied
-a second time here, which would double the delay and compound the loss that this node sees; only
-duplication, which a publisher cannot do, is applied locally. The session keeps each demo peer's
-fault, shows it in snapshots and sends it again to every new incarnation.
+Faults on a demo peer act inside that peer's own process (see demo-faults.ts). The session keeps
+each demo peer's fault, shows it in snapshots and sends it again to every new incarnation.
 */
 
 import {performance} from 'node:perf_hooks';
 import type {Config} from '../config.js';
-import {ALL_PEERS, NO_INBOUND_FAULT, type FaultsInForce, type FaultTarget, type InboundFault, type OutboundFault} from '../mesh/model/fault-types.js';
-import type {MeshController, PeerActionResult, SessionSnapshot} from './controller.js';
-import {combineInbound, isNoInboundFault, patchInbound} from '../mesh/model/faults.js';
-import type {ChorusNode, NodeEvent, NodeSnapshot} from '../mesh/node.js';
-import {createNode} from './node-from-config.js';
+import {ALL_PEERS, NO_INBOUND_FAULT, type FaultTarget, type InboundFault, type OutboundFault} from '../mesh/model/fault-types.js';
+import {isNoInboundFault, patchInbound} from '../mesh/model/faults.js';
+import type {ChorusNode} from '../mesh/node.js';
+import type {EventDetails} from '../mesh/snapshot.js';
 import {lastWords, type DemoPeer, type DemoPeerEvent, type DemoPeerInfo} from '../swarm/demo-peer.js';
 import {DemoSwarm} from '../swarm/swarm.js';
+import type {MeshController, PeerActionResult, SessionEvent, SessionEventKind, SessionSnapshot} from './controller.js';
+import {faultsWithDemoPeers, peerWithDemoFault, pushDemoFault} from './demo-faults.js';
+import {createNode} from './node-from-config.js';
 
 export type MeshSessionOptions = {
 	/** The CLI demo peers run (default: this package's dist/cli.js). */
@@ -26,10 +24,10 @@ export type MeshSessionOptions = {
 	/** Spawn demo peers through setpriv --pdeathsig (default: when /usr/bin/setpriv exists). */
 	useSetpriv?: boolean;
 	/** Subscribed before the node starts, so it sees `node-started` too. */
-	onEvent?: (event: NodeEvent) => void;
+	onEvent?: (event: SessionEvent) => void;
 };
 
-type Listener = (event: NodeEvent) => void;
+type Listener = (event: SessionEvent) => void;
 
 export class MeshSession implements MeshController {
 	readonly node: ChorusNode;
@@ -39,7 +37,7 @@ export class MeshSession implements MeshController {
 	#swarm: DemoSwarm | undefined;
 	#demoReady: Promise<void> = Promise.resolve();
 	/** While set, the node's events go here instead of to listeners (see `#muted`). */
-	#hold: NodeEvent[] | undefined;
+	#hold: SessionEvent[] | undefined;
 	#startedAtMs = performance.now();
 	#stopping: Promise<void> | undefined;
 
@@ -122,17 +120,8 @@ export class MeshSession implements MeshController {
 
 	snapshot(): SessionSnapshot {
 		const snapshot = this.node.snapshot();
-		const faults = this.#faultsInForce(snapshot.faults);
-		const peers = snapshot.peers.map((peer) => {
-			const demo = this.#swarm?.get(peer.id);
-			if (demo === undefined) {
-				return peer;
-			}
-
-			const {faults: _localPart, ...rest} = peer;
-			const combined = combineInbound(demo.fault, faults.all);
-			return combined === undefined ? rest : {...rest, faults: combined};
-		});
+		const faults = faultsWithDemoPeers(snapshot.faults, this.demoPeers);
+		const peers = snapshot.peers.map((peer) => peerWithDemoFault(peer, this.#swarm?.get(peer.id), faults.all));
 		return {...snapshot, peers, faults, demo: this.#swarm?.info() ?? []};
 	}
 
@@ -142,8 +131,8 @@ export class MeshSession implements MeshController {
 	}
 
 	/** Put an event of the session's own (a peer action, a scenario step) into the event stream. */
-	record(event: Omit<NodeEvent, 't'>): void {
-		this.#deliver({t: Math.round(performance.now() - this.#startedAtMs), ...event} as NodeEvent);
+	record(event: EventDetails<SessionEventKind>): void {
+		this.#deliver({t: Math.round(performance.now() - this.#startedAtMs), ...event});
 	}
 
 	isDemoPeer(id: string): boolean {
@@ -318,7 +307,7 @@ export class MeshSession implements MeshController {
 		});
 	}
 
-	#done(peer: string, kind: NodeEvent['kind'], message: string, details: Record<string, unknown>): PeerActionResult {
+	#done(peer: string, kind: SessionEventKind, message: string, details: Record<string, unknown>): PeerActionResult {
 		this.record({kind, peer, ...details, message});
 		return {ok: true, message};
 	}
@@ -371,31 +360,16 @@ export class MeshSession implements MeshController {
 		}
 	}
 
-	/** Send a demo peer's fault (absolute values) to its process; answers come back as warnings if refused. */
+	/** Send a demo peer's fault to its process; a refusal comes back as a warning. */
 	#pushFault(demo: DemoPeer): void {
-		if (!demo.alive) {
-			return;
-		}
-
-		const fault = demo.fault ?? NO_INBOUND_FAULT;
-		const report = (result: {ok: boolean; error?: string}) => {
-			if (!result.ok && demo.alive) {
-				this.record({kind: 'warning', peer: demo.id, reason: `fault not applied in ${demo.id}: ${result.error}`});
-			}
-		};
-
-		void demo.request({type: 'set-inbound-fault', target: ALL_PEERS, patch: {...fault}}).then(report);
-		void demo
-			.request({
-				type: 'set-outbound-fault',
-				patch: {drop: fault.blackhole ? 1 : fault.drop, delayMs: fault.delayMs, jitterMs: fault.jitterMs},
-			})
-			.then(report);
+		pushDemoFault(demo, (error) => {
+			this.record({kind: 'warning', peer: demo.id, reason: `fault not applied in ${demo.id}: ${error}`});
+		});
 	}
 
 	/** Run a change with the node's events held back; returns them for the caller to sort. */
-	#muted(change: () => void): NodeEvent[] {
-		const held: NodeEvent[] = [];
+	#muted(change: () => void): SessionEvent[] {
+		const held: SessionEvent[] = [];
 		const outer = this.#hold;
 		this.#hold = held;
 		try {
@@ -407,19 +381,7 @@ export class MeshSession implements MeshController {
 		return held;
 	}
 
-	#faultsInForce(nodeFaults: FaultsInForce): FaultsInForce {
-		const faults: FaultsInForce = {...nodeFaults, peers: {...nodeFaults.peers}};
-		for (const demo of this.demoPeers) {
-			delete faults.peers[demo.id];
-			if (demo.fault !== undefined) {
-				faults.peers[demo.id] = {...demo.fault};
-			}
-		}
-
-		return faults;
-	}
-
-	#deliver(event: NodeEvent): void {
+	#deliver(event: SessionEvent): void {
 		for (const listener of this.#listeners) {
 			listener(event);
 		}

@@ -73,7 +73,7 @@ export class DemoPeer {
 	/** The fault set on this peer; re-sent to every new incarnation. */
 	fault: InboundFault | undefined;
 	lastSnapshot: Record<string, unknown> | undefined;
-	#spec: DemoPeerSpec;
+	readonly #spec: DemoPeerSpec;
 	#peerEndpoints: string[];
 	#child: ChildProcess | undefined;
 	#state: DemoPeerState = 'stopped';
@@ -271,7 +271,7 @@ export class DemoPeer {
 				return;
 			}
 
-			// eslint-disable-next-line no-await-in-loop
+			// eslint-disable-next-line no-await-in-loop -- polling: each wait follows the last look.
 			await new Promise((resolve) => {
 				setTimeout(resolve, 5);
 			});
@@ -310,7 +310,7 @@ export class DemoPeer {
 	*/
 	async request(request: ControlCommand): Promise<{ok: boolean; error?: string}> {
 		const child = this.#child;
-		if (child === undefined || !child.connected) {
+		if (!child?.connected) {
 			return {ok: false, error: `${this.id} is not running`};
 		}
 
@@ -319,7 +319,7 @@ export class DemoPeer {
 			this.#pending.set(seq, (reply) => {
 				resolve(reply.ok ? {ok: true} : {ok: false, error: reply.error});
 			});
-			child.send({...request, seq} as ControlRequest, (error) => {
+			child.send({...request, seq}, (error) => {
 				if (error) {
 					this.#pending.delete(seq);
 					resolve({ok: false, error: error.message});
@@ -366,7 +366,7 @@ export class DemoPeer {
 
 /** The line of a dead child's stderr that says why: our own one-line error, else the error itself. */
 export function lastWords(stderr: string): string | undefined {
-	const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !/^at /.test(line) && !/^Node\.js v/.test(line));
+	const lines = stderr.split('\n').map((line) => line.trim()).filter((line) => line !== '' && !line.startsWith('at ') && !line.startsWith('Node.js v'));
 	return lines.find((line) => line.startsWith('chorus-tui:')) ?? lines.find((line) => /Error\b/.test(line)) ?? lines.at(-1);
 }
 

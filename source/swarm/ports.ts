@@ -11,7 +11,7 @@ export async function pickFreePorts(count: number, host = '127.0.0.1'): Promise<
 		for (let index = 0; index < count; index++) {
 			const server = net.createServer();
 			servers.push(server);
-			// eslint-disable-next-line no-await-in-loop
+			// eslint-disable-next-line no-await-in-loop -- each server holds its port until all are picked, so they cannot repeat.
 			await new Promise<void>((resolve, reject) => {
 				server.once('error', reject);
 				server.listen(0, host, resolve);

@@ -108,16 +108,16 @@ export class DemoSwarm {
 	async #startWithRetries(peer: DemoPeer): Promise<{id: string; ok: boolean; error?: string}> {
 		for (let attempt = 0; ; attempt++) {
 			try {
-				// eslint-disable-next-line no-await-in-loop
+				// eslint-disable-next-line no-await-in-loop -- a retry waits for the attempt before it.
 				await peer.start();
 				return {id: peer.id, ok: true};
 			} catch (error) {
 				const message = (error as Error).message;
-				if (this.#stopped || attempt >= PORT_RETRIES || !/already in use/.test(message)) {
+				if (this.#stopped || attempt >= PORT_RETRIES || !message.includes('already in use')) {
 					return {id: peer.id, ok: false, error: message};
 				}
 
-				// eslint-disable-next-line no-await-in-loop
+				// eslint-disable-next-line no-await-in-loop -- the new port is picked only after the old one failed.
 				const [port] = await pickFreePorts(1);
 				this.#move(peer, `tcp://127.0.0.1:${port!}`);
 			}

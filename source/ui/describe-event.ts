@@ -4,7 +4,7 @@ each is escaped here, once, before any pane sees it.
 */
 
 import {NO_INBOUND_FAULT, NO_OUTBOUND_FAULT, type InboundFault, type OutboundFault} from '../mesh/model/fault-types.js';
-import type {NodeEvent} from '../mesh/node.js';
+import type {SessionEvent} from '../session/controller.js';
 import {escapeControl, formatAge, formatInboundFault, formatOutboundFault} from './format.js';
 import type {Tone} from './theme.js';
 
@@ -12,7 +12,12 @@ export type EventLine = {text: string; tone: Tone};
 
 const SHOWN_ELSEWHERE = new Set(['t', 'kind', 'peer', 'endpoint', 'reason']);
 
-export function describeEvent(event: NodeEvent): EventLine {
+/** An event's detail field as text: a string or number as it is, anything else as JSON. */
+function detailText(value: unknown): string {
+	return typeof value === 'string' || typeof value === 'number' ? String(value) : (JSON.stringify(value) ?? '');
+}
+
+export function describeEvent(event: SessionEvent): EventLine {
 	const peer = event.peer === undefined ? '' : escapeControl(String(event.peer));
 	const endpoint = event.endpoint === undefined ? '' : escapeControl(String(event.endpoint));
 	const reason = event.reason === undefined ? '' : escapeControl(String(event.reason));
@@ -56,7 +61,7 @@ export function describeEvent(event: NodeEvent): EventLine {
 
 		case 'fault-set':
 		case 'fault-cleared': {
-			const target = escapeControl(String(event['target'] ?? event.peer ?? 'all'));
+			const target = escapeControl(detailText(event['target'] ?? event.peer ?? 'all'));
 			const fault = event['fault'] as (Partial<InboundFault> & Partial<OutboundFault>) | undefined;
 			if (event.kind === 'fault-cleared' || fault === undefined) {
 				return {text: `fault cleared on ${target}`, tone: 'fault'};
@@ -86,12 +91,12 @@ export function describeEvent(event: NodeEvent): EventLine {
 		}
 
 		case 'scenario-started': {
-			const name = escapeControl(String(event['name'] ?? event['file'] ?? 'scenario'));
+			const name = escapeControl(detailText(event['name'] ?? event['file'] ?? 'scenario'));
 			return {text: `scenario ${name}: ${String(event['steps'])} steps`, tone: 'action'};
 		}
 
 		case 'scenario-step': {
-			const message = escapeControl(String(event['message'] ?? ''));
+			const message = escapeControl(detailText(event['message'] ?? ''));
 			return {text: `scenario: ${message}`, tone: event['ok'] === false ? 'warn' : 'action'};
 		}
 

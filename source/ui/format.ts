@@ -12,14 +12,14 @@ overrides and isolates, zero-width joiners, the BOM). A peer id or a reason come
 printed raw, `\u001B]0;pwned\u0007` would retitle the operator's terminal and a bidi override would
 make one id read as another.
 */
-// eslint-disable-next-line no-control-regex
+
 const UNSAFE_CHARACTERS = /[\u0000-\u001F\u007F-\u009F\u00AD\u061C\u200B-\u200F\u2028-\u202E\u2060-\u2069\uFEFF]/gu;
 
 /** Show control and invisible characters as visible escapes (`\x1b`, `\u202e`). */
 export function escapeControl(text: string): string {
 	return text.replaceAll(UNSAFE_CHARACTERS, (character) => {
 		const code = character.codePointAt(0)!;
-		return code <= 0xFF ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+		return code <= 0xFF ? String.raw`\x${code.toString(16).padStart(2, '0')}` : String.raw`\u${code.toString(16).padStart(4, '0')}`;
 	});
 }
 

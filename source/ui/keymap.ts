@@ -1,5 +1,5 @@
 /**
-Every key of the terminal UI, in one table. The key handler, the footer's hints and the help
+Every key of the terminal UI, in one table. The reducer (state.ts), the footer's hints and the help
 overlay all read this table, so a key cannot work without being documented, or the other way round.
 */
 

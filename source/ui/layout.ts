@@ -30,17 +30,17 @@ export type TableColumns = {
 export type Layout =
 	| {tooSmall: true; columns: number; rows: number}
 	| {
-			tooSmall: false;
-			columns: number;
-			rows: number;
-			/** Lines of the whole frame: never more than rows − 1. */
-			frameLines: number;
-			/** Peer rows visible at once. */
-			tableRows: number;
-			/** Lines of the event log under its title; 0 hides the pane. */
-			logLines: number;
-			table: TableColumns;
-	  };
+		tooSmall: false;
+		columns: number;
+		rows: number;
+		/** Lines of the whole frame: never more than rows − 1. */
+		frameLines: number;
+		/** Peer rows visible at once. */
+		tableRows: number;
+		/** Lines of the event log under its title; 0 hides the pane. */
+		logLines: number;
+		table: TableColumns;
+	};
 
 export function computeLayout(columns: number, rows: number): Layout {
 	if (columns < MIN_COLUMNS || rows < MIN_ROWS) {
@@ -70,4 +70,21 @@ export function tableColumns(columns: number): TableColumns {
 	const flexible = columns - marker - state - age - phaseDiff - (ttlBar + 2) - lamport;
 	const id = Math.min(24, Math.max(8, flexible - 17));
 	return {marker, id, state, age, ttlBar, lamport, phaseDiff, faults: flexible - id};
+}
+
+/**
+Rows of the peer table and lines of the event log when `rowCount` rows are to be shown: lines the
+table does not need (few peers) go to the log, so the frame keeps its height.
+*/
+export function splitBody(layout: Layout, rowCount: number): {tableRows: number; logLines: number} {
+	if (layout.tooSmall) {
+		return {tableRows: 1, logLines: 0};
+	}
+
+	if (layout.logLines === 0) {
+		return {tableRows: layout.tableRows, logLines: 0};
+	}
+
+	const tableRows = Math.min(layout.tableRows, Math.max(3, rowCount));
+	return {tableRows, logLines: layout.logLines + layout.tableRows - tableRows};
 }

@@ -5,8 +5,7 @@ events, and hands React one immutable view per sample, so that a flood of events
 turns into a flood of renders.
 */
 
-import type {MeshController, SessionSnapshot} from '../session/controller.js';
-import type {NodeEvent} from '../mesh/node.js';
+import type {MeshController, SessionEvent, SessionSnapshot} from '../session/controller.js';
 import {describeEvent} from './describe-event.js';
 import type {Tone} from './theme.js';
 
@@ -60,7 +59,7 @@ export type MeshStoreOptions = {
 	/**
 	Told when each sample started (performance.now()), once its subscribers were told. React renders
 	the new view a moment later (in a microtask), so the frame's end is Ink's to tell: see
-	CHORUS_UI_FRAME_LOG in run-tui.
+	CHORUS_UI_FRAME_LOG in run/frame-log.ts.
 	*/
 	onSampled?: (startedMs: number) => void;
 };
@@ -128,7 +127,7 @@ export class MeshStore {
 			return;
 		}
 
-		this.#unsubscribe = this.#source.on((event: NodeEvent) => {
+		this.#unsubscribe = this.#source.on((event: SessionEvent) => {
 			const {text, tone} = describeEvent(event);
 			this.log(text, tone);
 		});

@@ -5,9 +5,21 @@ shown, and which one is selected. Pure, so sorting and the selection rules are t
 
 import type {InboundFault} from '../mesh/model/fault-types.js';
 import type {PeerSnapshot} from '../mesh/node.js';
-import type {PeerRowData} from './components/PeerTable.js';
 import type {SessionSnapshot} from '../session/controller.js';
 import {escapeControl, formatInboundFault} from './format.js';
+import type {RowState} from './theme.js';
+
+/** One row of the table; numbers are absent for a killed demo peer that has left the node's table. */
+export type PeerRowData = {
+	id: string;
+	state: RowState;
+	lastSeenMs?: number;
+	ttlRemainingMs?: number;
+	lamport?: number;
+	phaseDiff?: number;
+	/** Faults on this peer and what we did to its process, already in words. */
+	note: string;
+};
 
 export type SortKey = 'id' | 'age' | 'phase' | 'lamport';
 

@@ -4,71 +4,13 @@ into text with SGR escapes. The panes build their lines with this (see component
 what Ink's nested `<Text>` elements did, without Ink measuring and tokenizing every character of
 every line again on every frame.
 
-Widths are counted per code point, as the screen diff counts them (a zero-width character joins
-the cell before it): the cells a line claims are the cells it takes on the screen.
+Widths are counted as the screen diff counts them (terminal/text-width.ts): the cells a line claims
+are the cells it takes on the screen.
 */
 
 import chalk, {type ChalkInstance} from 'chalk';
-import stringWidth from 'string-width';
+import {sliceCells, textWidth} from './terminal/text-width.js';
 import type {Style} from './theme.js';
-
-const widthCache = new Map<string, number>();
-
-/** Cells one character (one code point) takes; printable ASCII without asking string-width. */
-export function charWidth(character: string): number {
-	const code = character.codePointAt(0)!;
-	if (code >= 0x20 && code < 0x7F) {
-		return 1;
-	}
-
-	let width = widthCache.get(character);
-	if (width === undefined) {
-		width = stringWidth(character);
-		if (widthCache.size < 4096) {
-			widthCache.set(character, width);
-		}
-	}
-
-	return width;
-}
-
-const PRINTABLE_ASCII = /^[\u0020-\u007E]*$/u;
-
-/** Cells a string without escapes takes. */
-export function textWidth(text: string): number {
-	if (PRINTABLE_ASCII.test(text)) {
-		return text.length;
-	}
-
-	let width = 0;
-	for (const character of text) {
-		width += charWidth(character);
-	}
-
-	return width;
-}
-
-/** The longest prefix of `text` that fits in `cells`, and its width. */
-function sliceCells(text: string, cells: number): {text: string; width: number} {
-	if (PRINTABLE_ASCII.test(text)) {
-		const cut = text.slice(0, Math.max(0, cells));
-		return {text: cut, width: cut.length};
-	}
-
-	let width = 0;
-	let end = 0;
-	for (const character of text) {
-		const each = charWidth(character);
-		if (width + each > cells) {
-			break;
-		}
-
-		width += each;
-		end += character.length;
-	}
-
-	return {text: text.slice(0, end), width};
-}
 
 /** A run of text in one style. */
 export type Segment = {text: string; style?: Style | undefined};

@@ -130,5 +130,9 @@ describe('npm run bench -- --quick', () => {
 				expect(row).toMatch(item.met ? /\| yes \|$/ : /\| NO \|$/);
 			}
 		}
+
+		// The optimisations' story is told once, in optimizations.md: results.md links it, no copy.
+		expect(markdown).toContain('[`optimizations.md`](optimizations.md)');
+		expect(markdown).not.toContain('(before → after)');
 	});
 });

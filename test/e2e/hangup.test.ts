@@ -27,7 +27,6 @@ async function until(what: string, condition: () => boolean, timeoutMs: number):
 			throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await sleep(100);
 	}
 }

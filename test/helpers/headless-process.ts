@@ -81,7 +81,6 @@ export class HeadlessProcess {
 				throw new Error(`timed out after ${timeoutMs} ms waiting for a line; last: ${JSON.stringify(this.lines.at(-1))?.slice(0, 400)}`);
 			}
 
-			// eslint-disable-next-line no-await-in-loop
 			await this.#wakeup.wait(left);
 		}
 	}

@@ -3,7 +3,7 @@ In-process nodes and raw ZeroMQ peers for integration tests: real sockets on loo
 */
 
 import * as zmq from 'zeromq';
-import {ChorusNode, type NodeEvent, type NodeOptions} from '../../source/mesh/node.js';
+import {type ChorusNode, type NodeEvent, type NodeOptions} from '../../source/mesh/node.js';
 import {seededUniform} from '../../source/mesh/model/random.js';
 import {defaultNodeOptions} from '../../source/session/node-from-config.js';
 import {freePort, loopback} from './ports.js';
@@ -49,7 +49,6 @@ export async function eventually<T>(what: string, condition: () => T | undefined
 			throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await new Promise((resolve) => setTimeout(resolve, everyMs));
 	}
 }

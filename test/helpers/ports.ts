@@ -9,7 +9,6 @@ const handedOut = new Set<number>();
 
 export async function freePort(): Promise<number> {
 	for (;;) {
-		// eslint-disable-next-line no-await-in-loop
 		const port = await new Promise<number>((resolve, reject) => {
 			const server = net.createServer();
 			server.unref();
@@ -31,7 +30,6 @@ export async function freePort(): Promise<number> {
 export async function freePorts(count: number): Promise<number[]> {
 	const ports: number[] = [];
 	for (let index = 0; index < count; index++) {
-		// eslint-disable-next-line no-await-in-loop
 		ports.push(await freePort());
 	}
 

@@ -58,7 +58,7 @@ export class Term {
 
 		for (const name of CI_VARIABLES) {
 			if (!(options.env && name in options.env)) {
-				delete env[name];
+				Reflect.deleteProperty(env, name);
 			}
 		}
 
@@ -68,7 +68,7 @@ export class Term {
 			cols: columns,
 			rows,
 			cwd: process.cwd(),
-			env: env as Record<string, string>,
+			env,
 		});
 		this.#pty.onData((data) => {
 			this.output += data;
@@ -138,7 +138,6 @@ export class Term {
 	async waitFor(predicate: (screen: string) => boolean, timeoutMs: number, what = 'the screen'): Promise<string> {
 		const deadline = performance.now() + timeoutMs;
 		for (;;) {
-			// eslint-disable-next-line no-await-in-loop
 			await this.settled();
 			const screen = this.screen();
 			if (predicate(screen)) {
@@ -153,7 +152,6 @@ export class Term {
 				throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; screen:\n${screen}`);
 			}
 
-			// eslint-disable-next-line no-await-in-loop
 			await sleep(50);
 		}
 	}
@@ -170,7 +168,6 @@ export class Term {
 	async settled(): Promise<void> {
 		const deadline = performance.now() + 1000;
 		while (this.#pendingWrites > 0 || (this.#insideFrame() && performance.now() < deadline)) {
-			// eslint-disable-next-line no-await-in-loop
 			await sleep(5);
 		}
 	}

@@ -271,6 +271,7 @@ describe('the faults in force, and their events', () => {
 		// The peer's row shows what acts on it: its own fault and the all-peers one together.
 		expect(peerOf(snapshot, 'beta')!.faults).toEqual(fault({drop: 0.3, delayMs: 50}));
 		// A snapshot survives the NDJSON round trip unchanged.
+		// eslint-disable-next-line unicorn/prefer-structured-clone -- the round trip through JSON text is what is tested, not a copy.
 		expect(JSON.parse(JSON.stringify(snapshot)).faults).toEqual(snapshot.faults);
 
 		alpha.setInboundFault('beta', {drop: 0});
@@ -326,14 +327,12 @@ describe('the faults in force, and their events', () => {
 			}),
 		);
 		await Promise.all(receivers.map(async (node) => node.start()));
-		for (let index = 0; index < receivers.length; index++) {
-			// eslint-disable-next-line no-await-in-loop
+		for (const _receiver of receivers) {
 			await raw.waitForSubscriber();
 		}
 
 		// A burst, announced as a fast peer (hz) so that the per-peer rate limit lets all of it through.
 		for (let lamport = 1; lamport <= count; lamport++) {
-			// eslint-disable-next-line no-await-in-loop
 			await raw.send(`{"node_id": "raw", "phase": 0.25, "lamport_time": ${lamport}, "hz": 1000}`);
 		}
 

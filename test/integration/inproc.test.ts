@@ -21,7 +21,6 @@ describe.each<[EngineChoice]>([['builtin'], ['libzmq']])('nodes over inproc:// (
 		const optionsOf: NodeOptions[] = [];
 		const nodes: ChorusNode[] = [];
 		for (const [index, endpoint] of endpoints.entries()) {
-			// eslint-disable-next-line no-await-in-loop
 			const options = await testNodeOptions({
 				id: `inproc-${index + 1}`,
 				bindEndpoint: endpoint,
@@ -38,7 +37,6 @@ describe.each<[EngineChoice]>([['builtin'], ['libzmq']])('nodes over inproc:// (
 
 		// One by one: the first connects to endpoints that nobody has bound yet.
 		for (const node of nodes) {
-			// eslint-disable-next-line no-await-in-loop
 			await node.start();
 		}
 

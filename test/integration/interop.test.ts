@@ -53,7 +53,6 @@ describe('interoperability with the original Python nodes', () => {
 		subscriber.subscribe();
 		subscriber.connect(loopback(port!));
 		for (let count = 0; count < 20; count++) {
-			// eslint-disable-next-line no-await-in-loop
 			const frames = await subscriber.receive();
 			expect(frames).toHaveLength(1);
 			const message = JSON.parse(frames[0]!.toString('utf8'));
@@ -79,15 +78,14 @@ describe('interoperability with the original Python nodes', () => {
 
 		const node = new HeadlessProcess(['--demo', '0', '--id', 'ts-node', '--bind', String(nodePort), '--peer', String(legacyPort), '--report-ms', '200']);
 		running.add(node);
-		await node.waitForEvent('peer-joined', 'py-legacy', 10_000).catch((error: Error) => {
-			throw new Error(`${error.message}; python stderr: ${legacyStderr}`);
+		await node.waitForEvent('peer-joined', 'py-legacy', 10_000).catch((error: unknown) => {
+			throw new Error(`${(error as Error).message}; python stderr: ${legacyStderr}`);
 		});
 		const snapshot = await node.waitForSnapshot((line) => peerOf(line, 'py-legacy')?.state === 'alive', 5000);
 		expect(peerOf(snapshot, 'py-legacy').incarnation).toBe(0);
 
 		const deadline = performance.now() + 5000;
 		while (!heardByLegacy.some((message) => message.from === 'ts-node') && performance.now() < deadline) {
-			// eslint-disable-next-line no-await-in-loop
 			await new Promise((resolve) => setTimeout(resolve, 50));
 		}
 

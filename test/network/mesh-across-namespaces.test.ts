@@ -215,7 +215,6 @@ describe('the namespace helper', () => {
 		}
 
 		for (const namespace of made.splice(0)) {
-			// eslint-disable-next-line no-await-in-loop
 			await runCommand('ip', ['netns', 'del', namespace]);
 		}
 
@@ -259,16 +258,16 @@ describe('the namespace helper', () => {
 		const [first, second] = helperNetwork.nodes;
 		const links = await mustRun('ip', ['-n', first!.namespace, '-brief', 'address', 'show']);
 		expect(links).toMatch(/^lo\s+UNKNOWN\s+127\.0\.0\.1\/8/m);
-		expect(links).toMatch(new RegExp(`^eth0@\\S+\\s+UP\\s+${first!.address.replaceAll('.', '\\.')}/24`, 'm'));
+		expect(links).toMatch(new RegExp(String.raw`^eth0@\S+\s+UP\s+${first!.address.replaceAll('.', String.raw`\.`)}/24`, 'm'));
 		const ports = await mustRun('ip', ['-n', helperNetwork.bridgeNamespace, '-brief', 'link', 'show', 'master', 'br0']);
-		expect(ports.split('\n').filter(Boolean).map((line) => line.split(/[\s@]/)[0]).sort()).toEqual(['p1', 'p2']);
+		expect(ports.split('\n').filter(Boolean).map((line) => line.split(/[\s@]/)[0] ?? '').sort()).toEqual(['p1', 'p2']);
 		// The two namespaces reach each other across the bridge, and nothing in the host's namespace changed.
 		const server = spawn('ip', ['netns', 'exec', second!.namespace, process.execPath, '-e', `
 			require('node:net').createServer((socket) => socket.end('pong')).listen(7000, '${second!.address}', () => console.log('listening'));
 		`], {stdio: ['ignore', 'pipe', 'inherit']});
 		children.push(server);
 		await new Promise((resolve) => {
-			server.stdout!.once('data', resolve);
+			server.stdout.once('data', resolve);
 		});
 		const answer = await mustRun('ip', ['netns', 'exec', first!.namespace, process.execPath, '-e', `
 			const socket = require('node:net').connect(7000, '${second!.address}');

@@ -97,7 +97,6 @@ export async function waitUntil(condition: () => boolean, timeoutMs: number, des
 			throw new Error(`timed out after ${timeoutMs} ms: ${describe()}`);
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await new Promise((resolve) => {
 			setTimeout(resolve, intervalMs);
 		});

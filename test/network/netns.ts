@@ -75,7 +75,6 @@ the tools (.ci/run), so a missing tool is a failure, not a reason to skip.
 */
 export async function assertNetworkTooling(): Promise<void> {
 	for (const tool of ['ip', 'nft']) {
-		// eslint-disable-next-line no-await-in-loop
 		const found = await runCommand('sh', ['-c', `command -v ${tool}`]);
 		if (found.code !== 0) {
 			throw new Error(`\`${tool}\` is not installed; the network tests need iproute2 and nftables (.ci/run installs them)`);
@@ -170,7 +169,6 @@ export async function removeLeftovers(): Promise<string[]> {
 			continue;
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await deleteNamespace(namespace);
 		removed.push(namespace);
 	}
@@ -222,8 +220,7 @@ export async function createNetwork(count: number): Promise<Network> {
 
 		destroyed = true;
 		// Deleting a node namespace destroys its veth end, and with it the peer on the bridge.
-		for (const namespace of created.reverse()) {
-			// eslint-disable-next-line no-await-in-loop
+		for (const namespace of created.toReversed()) {
 			await deleteNamespace(namespace);
 		}
 	};
@@ -246,7 +243,6 @@ export async function createNetwork(count: number): Promise<Network> {
 		await mustRun('ip', ['-n', bridgeNamespace, 'link', 'set', 'br0', 'up']);
 		for (const node of nodes) {
 			const port = `p${node.index}`;
-			/* eslint-disable no-await-in-loop */
 			await mustRun('ip', ['netns', 'add', node.namespace]);
 			created.push(node.namespace);
 			await mustRun('ip', ['-n', node.namespace, 'link', 'set', 'lo', 'up']);
@@ -258,7 +254,6 @@ export async function createNetwork(count: number): Promise<Network> {
 			await mustRun('ip', ['-n', node.namespace, 'addr', 'add', `${node.address}/24`, 'dev', 'eth0']);
 			await mustRun('ip', ['-n', node.namespace, 'link', 'set', 'eth0', 'up']);
 			await nftIn(node, rulesetFor());
-			/* eslint-enable no-await-in-loop */
 		}
 	} catch (error) {
 		await destroy();
@@ -280,7 +275,6 @@ export async function createNetwork(count: number): Promise<Network> {
 		async lossDrops() {
 			let total = 0;
 			for (const node of nodes) {
-				// eslint-disable-next-line no-await-in-loop
 				const listing = await mustRun('ip', ['netns', 'exec', node.namespace, 'nft', 'list', 'chain', 'inet', 'chorus', 'loss']);
 				for (const match of listing.matchAll(/counter packets (\d+)/g)) {
 					total += Number(match[1]);

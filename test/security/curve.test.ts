@@ -120,6 +120,7 @@ describe('CURVE', () => {
 				// Closed by afterEach.
 			}
 		})();
+
 		// A plain node as a peer does no better than a bare socket.
 		const plainNode = new ChorusNode(await testNodeOptions({id: 'plain', peerEndpoints: [a.endpoint]}));
 		started.push(plainNode);
@@ -168,7 +169,7 @@ describe('command line', () => {
 		expect(publicKey).toHaveLength(40);
 		expect(stdout).toContain(publicKey);
 		const before = readFileSync(file, 'utf8');
-		const again = await run(process.execPath, [CLI_PATH, 'keygen', file]).catch((error: {code: number; stderr: string}) => error);
+		const again = await run(process.execPath, [CLI_PATH, 'keygen', file]).catch((error: unknown) => error as {code: number; stderr: string});
 		expect(again).toMatchObject({code: 1});
 		expect((again as {stderr: string}).stderr.trim()).toMatch(/^chorus-tui: .*node\.key already exists; refusing to overwrite/);
 		expect(readFileSync(file, 'utf8')).toBe(before);
@@ -193,7 +194,7 @@ describe('command line', () => {
 		await b.waitForSnapshot((snapshot) => snapshot.peers.some((peer: {id: string}) => peer.id === 'node-a'), 15_000);
 
 		const refuse = async (extra: string[]) => {
-			const result = await run(process.execPath, [CLI_PATH, '--headless', ...(extra.includes('--demo') ? [] : ['--demo', '0']), ...extra]).catch((error: {code: number; stderr: string}) => error);
+			const result = await run(process.execPath, [CLI_PATH, '--headless', ...(extra.includes('--demo') ? [] : ['--demo', '0']), ...extra]).catch((error: unknown) => error as {code: number; stderr: string});
 			expect(result).toMatchObject({code: 2});
 			const {stderr} = result as {stderr: string};
 			expect(stderr.trim().split('\n')).toHaveLength(1);

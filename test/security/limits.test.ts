@@ -163,7 +163,7 @@ describe('nesting depth', () => {
 		expect(decode(deep)).toEqual({ok: false, reason: 'too-deep'});
 		// Generous: JSON.parse alone takes tens of milliseconds on this; the scan takes well under one.
 		expect(performance.now() - startedMs).toBeLessThan(20);
-		const bracketsInAString = JSON.stringify({node_id: 'a', phase: 0, lamport_time: 1, note: '['.repeat(5000) + '\\"['});
+		const bracketsInAString = JSON.stringify({node_id: 'a', phase: 0, lamport_time: 1, note: '['.repeat(5000) + String.raw`\"[`});
 		expect(decode(bracketsInAString)).toMatchObject({ok: true});
 		expect(exceedsNestingDepth('[[[]]]', 3)).toBe(false);
 		expect(exceedsNestingDepth('[[[[]]]]', 3)).toBe(true);
@@ -196,12 +196,10 @@ describe('limits on a live node', () => {
 		await Promise.all([flooder.waitForSubscriber(), calm.waitForSubscriber()]);
 		// 2000 messages at once from a peer that says it publishes at 10 Hz: it may send 100/s.
 		for (let lamport = 1; lamport <= 2000; lamport++) {
-			// eslint-disable-next-line no-await-in-loop
 			await flooder.send(JSON.stringify({node_id: 'flooder', phase: 0, lamport_time: lamport, hz: 10}));
 		}
 
 		for (let lamport = 1; lamport <= 5; lamport++) {
-			// eslint-disable-next-line no-await-in-loop
 			await calm.send(JSON.stringify({node_id: 'calm', phase: 0, lamport_time: lamport, hz: 10}));
 		}
 

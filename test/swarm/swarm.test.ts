@@ -9,7 +9,7 @@ import {readFileSync} from 'node:fs';
 import {afterEach, describe, expect, it} from 'vitest';
 import * as zmq from 'zeromq';
 import {resolveConfig} from '../../source/config.js';
-import type {NodeEvent} from '../../source/mesh/node.js';
+import type {SessionEvent} from '../../source/session/controller.js';
 import {MeshSession} from '../../source/session/session.js';
 import {HeadlessProcess} from '../helpers/headless-process.js';
 import {freePort} from '../helpers/ports.js';
@@ -37,7 +37,6 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
 			throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await new Promise((resolve) => {
 			setTimeout(resolve, 50);
 		});
@@ -45,8 +44,8 @@ async function waitUntil(condition: () => boolean, timeoutMs: number, what: stri
 }
 
 /** Record a session's events with the time each arrived. */
-function recordEvents(session: MeshSession): Array<NodeEvent & {atMs: number}> {
-	const events: Array<NodeEvent & {atMs: number}> = [];
+function recordEvents(session: MeshSession): Array<SessionEvent & {atMs: number}> {
+	const events: Array<SessionEvent & {atMs: number}> = [];
 	session.on((event) => {
 		events.push({...event, atMs: performance.now()});
 	});
@@ -206,7 +205,6 @@ describe('no orphans', () => {
 	const childPids: number[] = [];
 	afterEach(async () => {
 		for (const child of processes.splice(0)) {
-			// eslint-disable-next-line no-await-in-loop
 			await child.stop('SIGKILL');
 		}
 

@@ -33,7 +33,7 @@ function start(controller: FixedController, options: Options = {}) {
 	const press = async (...keys: string[]) => {
 		for (const key of keys) {
 			app.stdin.write(key);
-			// eslint-disable-next-line no-await-in-loop
+
 			await settle();
 		}
 	};

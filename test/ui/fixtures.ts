@@ -7,7 +7,6 @@ import {ALL_PEERS, NO_INBOUND_FAULT, type FaultsInForce, type InboundFault, type
 import type {MeshController, PeerActionResult, SessionSnapshot} from '../../source/session/controller.js';
 import type {NodeEvent, PeerSnapshot} from '../../source/mesh/node.js';
 
-
 export function peer(id: string, fields: Partial<PeerSnapshot> = {}): PeerSnapshot {
 	return {id, state: 'alive', lamport: 800, lastSeenMs: 40, ttlRemainingMs: 4960, phaseDiff: -0.04, incarnation: 1_764_130_000_000, ...fields};
 }
@@ -125,7 +124,6 @@ export async function until(assertion: () => void, timeoutMs = 5000): Promise<vo
 			}
 		}
 
-		// eslint-disable-next-line no-await-in-loop
 		await settle(20);
 	}
 }

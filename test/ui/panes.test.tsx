@@ -1,15 +1,14 @@
-import {render} from 'ink-testing-library';
+import {render, cleanup} from 'ink-testing-library';
 import type {ReactElement} from 'react';
 import {afterEach, describe, expect, test} from 'vitest';
-import {cleanup} from 'ink-testing-library';
 import {NO_INBOUND_FAULT} from '../../source/mesh/model/fault-types.js';
 import {EventLog} from '../../source/ui/components/EventLog.js';
 import {Header} from '../../source/ui/components/Header.js';
-import {PeerTable, type PeerRowData} from '../../source/ui/components/PeerTable.js';
+import {PeerTable} from '../../source/ui/components/PeerTable.js';
 import {describeEvent} from '../../source/ui/describe-event.js';
 import {tableColumns} from '../../source/ui/layout.js';
 import {MeshStore, Ring} from '../../source/ui/mesh-store.js';
-import {buildRows, sortRows} from '../../source/ui/peer-rows.js';
+import {buildRows, sortRows, type PeerRowData} from '../../source/ui/peer-rows.js';
 import {createTheme, ThemeContext} from '../../source/ui/theme.js';
 import {FixedController, peer, snapshot} from './fixtures.js';
 
@@ -137,7 +136,7 @@ describe('header', () => {
 	test('frozen and read-only say so', () => {
 		const common = {snapshot: snapshot([]), rHistory: [], wallMs: 0, columns: 80};
 		expect(mono(<Header {...common} frozen readonly={false} />)).toContain('FROZEN · the mesh keeps running');
-		expect(mono(<Header {...common} frozen={false} readonly />)).toContain('READ-ONLY');
+		expect(mono(<Header {...common} readonly frozen={false} />)).toContain('READ-ONLY');
 	});
 });
 

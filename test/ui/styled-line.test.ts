@@ -1,7 +1,8 @@
 import chalk from 'chalk';
 import {afterEach, describe, expect, test} from 'vitest';
-import {parseLine} from '../../source/ui/terminal/screen-diff.js';
-import {renderLine, textWidth} from '../../source/ui/styled-line.js';
+import {renderLine} from '../../source/ui/styled-line.js';
+import {parseLine} from '../../source/ui/terminal/cells.js';
+import {textWidth} from '../../source/ui/terminal/text-width.js';
 
 const initialChalkLevel = chalk.level;
 afterEach(() => {

@@ -62,6 +62,9 @@ export function estimatedPeerPhase(peer: CoupledPeer): number {
 /**
 One Euler–Maruyama step:
 θ ← θ + ω·dt + (K/N)·Σ wj·sin(θ̂j − θ)·dt + σ·√dt·ξ, with N = peers + 1. The result is wrapped.
+
+The node's step before issue 15, kept as the plain form of the model; the node now uses
+`instantStep`, which compares phases at one instant.
 */
 export function step(input: StepInput): number {
 	const {phaseRad, omegaRadPerS, coupling, noiseSigma, dtS, peers, xi} = input;
@@ -73,6 +76,59 @@ export function step(input: StepInput): number {
 	const n = peers.length + 1;
 	const next = phaseRad + omegaRadPerS * dtS + (coupling / n) * pull * dtS + noiseSigma * Math.sqrt(dtS) * xi;
 	return wrapPhase(next);
+}
+
+/**
+A peer as seen from one step: its phase estimated at the step's end (our `now`), and the velocity
+that carries that estimate back to the step's start. Both ends of the step then compare our phase
+and the peer's at the same instant.
+*/
+export type PeerAtInstant = {
+	phaseRad: number;
+	velocityRadPerS: number;
+	/** Coupling weight in [0, 1]. */
+	weight: number;
+};
+
+export type InstantStepInput = {
+	/** Our phase at the step's start. */
+	phaseRad: number;
+	omegaRadPerS: number;
+	coupling: number;
+	noiseSigma: number;
+	/** Measured seconds since the previous step. */
+	dtS: number;
+	peers: readonly PeerAtInstant[];
+	/** One standard normal draw, ξ ~ N(0, 1). */
+	xi: number;
+};
+
+/**
+One stochastic Heun step (predictor–corrector) of dθ = [ω + (K/N)·Σ wj·sin(θj − θ)]·dt + σ·dW, with
+N = peers + 1, every sine taken between our phase and a peer's at the same instant: at the step's
+start (peer phases carried back by their velocity) and at its end (our predicted phase). Euler with
+our phase at the start against peers' phases at the end leads every peer by Ω·dt, a phase lag that
+makes the collective frequency run fast by about K·r²·sin(Ω·dt)/2. The result is wrapped.
+*/
+export function instantStep(input: InstantStepInput): number {
+	const {phaseRad, omegaRadPerS, coupling, noiseSigma, dtS, peers, xi} = input;
+	const scale = coupling / (peers.length + 1);
+	let pullAtStart = 0;
+	for (const peer of peers) {
+		pullAtStart += peer.weight * Math.sin(peer.phaseRad - peer.velocityRadPerS * dtS - phaseRad);
+	}
+
+	const driftAtStart = omegaRadPerS + scale * pullAtStart;
+	// Additive noise: the same increment in the predictor and the corrector.
+	const noise = noiseSigma * Math.sqrt(dtS) * xi;
+	const predicted = phaseRad + driftAtStart * dtS + noise;
+	let pullAtEnd = 0;
+	for (const peer of peers) {
+		pullAtEnd += peer.weight * Math.sin(peer.phaseRad - predicted);
+	}
+
+	const driftAtEnd = omegaRadPerS + scale * pullAtEnd;
+	return wrapPhase(phaseRad + ((driftAtStart + driftAtEnd) / 2) * dtS + noise);
 }
 
 /** The order parameter r = |mean of e^{iθ}|, from 0 (incoherent) to 1 (in step). */

@@ -1,9 +1,10 @@
 /**
 The peers a node knows, and the rule for admitting what they send. Pure: the caller passes the
-monotonic time in milliseconds and the local Lamport time; nothing here reads a clock.
+monotonic time in milliseconds, the wall clock's offset from it and the local Lamport time; nothing
+here reads a clock.
 */
 
-import {exceedsForwardJump} from './lamport.js';
+import {LeapWitnesses} from './lamport.js';
 import type {RejectReason, WireMessage} from './wire.js';
 
 export type PeerState = 'alive' | 'suspect' | 'evicted' | 'quarantined' | 'restarted';
@@ -19,6 +20,8 @@ export type PeerRecord = {
 	hz: number | undefined;
 	weight: number;
 	endpoint: string | undefined;
+	/** The link its last admitted message came through, when the caller said. */
+	connection: string | undefined;
 	/** Monotonic time of the last admitted message. */
 	lastSeenMs: number;
 	/** Set when the peer went silent past its TTL; it leaves the table a grace period later. */
@@ -37,6 +40,11 @@ export type PeerTableOptions = {
 	maxPeers: number;
 	maxLamportJump: number;
 	/**
+	Milliseconds since the epoch at monotonic time 0, so that `nowMs + wallClockOffsetMs` is the wall
+	clock (`performance.timeOrigin` for `performance.now()`). Incarnations are read against it.
+	*/
+	wallClockOffsetMs: number;
+	/**
 	Behave like the original Python node: the last message wins and silent peers are never evicted.
 	Only for measuring what this project fixes.
 	*/
@@ -48,6 +56,12 @@ export const DEFAULT_PUBLISH_HZ = 10;
 const SUSPECT_AFTER_INTERVALS = 3;
 /** How long a restarted peer is shown as `restarted` before it reads `alive` again. */
 const RESTARTED_DISPLAY_MS = 2000;
+/**
+An incarnation is its process's start time; one more than a day ahead of our wall clock is forged
+(or its host's clock is off by a day). Admitting it would make every genuine message of that id
+`stale` until the forged time came, and 2^53 − 1 never comes.
+*/
+export const MAX_INCARNATION_AHEAD_MS = 86_400_000;
 
 export type PeerChange = 'joined' | 'rejoined' | 'restarted' | 'updated';
 
@@ -60,9 +74,15 @@ export type SweepOutcome = {evicted: PeerRecord[]; removed: PeerRecord[]};
 export class PeerTable {
 	readonly #options: PeerTableOptions;
 	readonly #peers = new Map<string, PeerRecord>();
+	readonly #witnesses: LeapWitnesses;
 
 	constructor(options: PeerTableOptions) {
 		this.#options = options;
+		this.#witnesses = new LeapWitnesses({
+			maxJump: options.maxLamportJump,
+			maxAgeMs: options.ttlMs,
+			maxSources: options.maxPeers,
+		});
 	}
 
 	get size(): number {
@@ -80,11 +100,23 @@ export class PeerTable {
 	/**
 	Admit a message iff there is no cached state for its sender, or its incarnation is greater, or
 	its incarnation is equal and its Lamport time is greater. A missing incarnation counts as 0.
+	Neither may be from the future: an incarnation more than a day ahead of our wall clock is refused
+	(`incarnation-ahead`), and so is a Lamport time that would move our clock by more than one source
+	may move it alone (`lamport-jump`, see LeapWitnesses).
+
+	`connection` is the link the message came through (a peer endpoint): a leap needs a witness on
+	another one. Without it, the id stands for the connection.
 	*/
-	admit(message: WireMessage, nowMs: number, localLamport: number): AdmitOutcome {
+	admit(message: WireMessage, nowMs: number, localLamport: number, connection?: string): AdmitOutcome {
 		const known = this.#peers.get(message.nodeId);
 		if (this.#options.legacyAdmission) {
 			return this.#admitLegacy(message, nowMs, known);
+		}
+
+		// Before the incarnation is compared with the known one: a forged one must not even quarantine
+		// the genuine peer, whose next message is sound.
+		if (message.incarnation - nowMs > this.#options.wallClockOffsetMs + MAX_INCARNATION_AHEAD_MS) {
+			return {admitted: false, reason: 'incarnation-ahead'};
 		}
 
 		let change: PeerChange;
@@ -98,13 +130,23 @@ export class PeerTable {
 			return {admitted: false, reason: 'stale'};
 		}
 
-		// A node with no live peer has nothing to measure a jump against: it adopts the mesh's time.
-		// Checking anyway is what deadlocked late joiners in the original mesh.
+		// Peers or no peers, a leap needs a witness. A node with no live peer still adopts the mesh's
+		// time, from the second peer (or the same peer's second message): refusing it outright is what
+		// deadlocked late joiners in the original mesh.
 		if (
-			exceedsForwardJump(localLamport, message.lamportTime, this.#options.maxLamportJump) &&
-			this.activeCount(nowMs) > 0
+			this.#witnesses.isLeap(localLamport, message.lamportTime) &&
+			this.#witnesses.refusesLeap(
+				connection ?? message.nodeId,
+				message.nodeId,
+				message.lamportTime,
+				localLamport,
+				nowMs,
+				this.#othersLive(message.nodeId, nowMs),
+			)
 		) {
-			if (known === undefined) {
+			// A leap under a known id through another link is someone else using the id: the peer
+			// itself keeps its place in the coupling.
+			if (known === undefined || known.connection !== connection) {
 				return {admitted: false, reason: 'lamport-jump'};
 			}
 
@@ -117,12 +159,12 @@ export class PeerTable {
 				return {admitted: false, reason: 'peer-limit'};
 			}
 
-			const peer = createRecord(message, nowMs);
+			const peer = createRecord(message, nowMs, connection);
 			this.#peers.set(peer.id, peer);
 			return {admitted: true, change, peer};
 		}
 
-		applyMessage(known, message, nowMs);
+		applyMessage(known, message, nowMs, connection);
 		known.evictedAtMs = undefined;
 		known.quarantinedFor = undefined;
 		if (change === 'restarted') {
@@ -157,6 +199,7 @@ export class PeerTable {
 			return outcome;
 		}
 
+		this.#witnesses.sweep(nowMs);
 		for (const peer of this.#peers.values()) {
 			if (peer.evictedAtMs === undefined) {
 				if (nowMs - peer.lastSeenMs > this.#options.ttlMs) {
@@ -183,6 +226,17 @@ export class PeerTable {
 			peer.quarantinedFor === undefined &&
 			nowMs - peer.lastSeenMs <= this.#options.ttlMs
 		);
+	}
+
+	/** Whether any peer but `id` takes part in coupling: someone else vouches for the mesh's time. */
+	#othersLive(id: string, nowMs: number): boolean {
+		for (const peer of this.#peers.values()) {
+			if (peer.id !== id && this.isActive(peer, nowMs)) {
+				return true;
+			}
+		}
+
+		return false;
 	}
 
 	activeCount(nowMs: number): number {
@@ -223,7 +277,7 @@ export class PeerTable {
 	}
 }
 
-function createRecord(message: WireMessage, nowMs: number): PeerRecord {
+function createRecord(message: WireMessage, nowMs: number, connection?: string): PeerRecord {
 	const peer: PeerRecord = {
 		id: message.nodeId,
 		incarnation: 0,
@@ -233,17 +287,18 @@ function createRecord(message: WireMessage, nowMs: number): PeerRecord {
 		hz: undefined,
 		weight: 1,
 		endpoint: undefined,
+		connection,
 		lastSeenMs: nowMs,
 		evictedAtMs: undefined,
 		quarantinedFor: undefined,
 		restartedAtMs: undefined,
 		admitted: 0,
 	};
-	applyMessage(peer, message, nowMs);
+	applyMessage(peer, message, nowMs, connection);
 	return peer;
 }
 
-function applyMessage(peer: PeerRecord, message: WireMessage, nowMs: number): void {
+function applyMessage(peer: PeerRecord, message: WireMessage, nowMs: number, connection?: string): void {
 	peer.incarnation = message.incarnation;
 	peer.lamportTime = message.lamportTime;
 	peer.phaseRad = message.phaseRad;
@@ -251,6 +306,7 @@ function applyMessage(peer: PeerRecord, message: WireMessage, nowMs: number): vo
 	peer.hz = message.hz;
 	peer.weight = message.weight;
 	peer.endpoint = message.endpoint ?? peer.endpoint;
+	peer.connection = connection;
 	peer.lastSeenMs = nowMs;
 	peer.admitted++;
 }

@@ -3,16 +3,17 @@ The node's links: one publisher bound to this node's endpoint and one subscriber
 over whichever engine serves each endpoint (`engine/select.ts`).
 
 One subscriber per peer keeps per-peer connection state (and lets CURVE pin each peer's key).
-Receiving is pull-based: the node drains the subscribers once per tick, since waking the event loop
-for every message costs more than the message itself. What is the same whatever the engine lives
-here: the fair share of a drain, the silence watchdog, and the backoff when a link is given up.
+Receiving is pull-based: the node polls the links once per tick (`poll`), since waking the event
+loop for every message costs more than the message itself. How a link is read is its engine's
+business; the node only says when, and how much. What is the same whatever the engine lives here:
+the fair share of a poll, the silence watchdog, and the backoff when a link is given up.
 */
 
 import {performance} from 'node:perf_hooks';
+import {MAX_MESSAGE_BYTES} from '../model/wire.js';
 import type {DropReason, LinkEvent, OnFrames, PublisherEvent, PublisherSocket, SocketOptions, SubscriberSocket} from './engine/engine.js';
 import {engineSelector, type EngineChoice, type EngineSelector} from './engine/select.js';
 import type {LibzmqSocketOptions} from './engine/libzmq.js';
-import {MAX_MESSAGE_BYTES} from '../model/wire.js';
 
 export type {OnFrames} from './engine/engine.js';
 
@@ -27,7 +28,7 @@ export type TransportEvent =
 			reason: DropReason;
 			/** The drop followed a failed handshake (CURVE refused us), not an oversized frame. */
 			afterHandshakeFailure?: boolean;
-	  }
+		}
 	/** A connected link went silent; it was closed and dialled afresh. */
 	| {kind: 'link-reset'; endpoint: string; silentMs: number}
 	| {kind: 'handshake-failed'; endpoint: string; reason: string}
@@ -176,42 +177,46 @@ export class Transport {
 	}
 
 	/**
-	Have every link that reads on demand read what has arrived. Polled links (a node's tcp:// links)
-	read it now; for the others it comes in the event loop's next poll phase, so a caller yields once
-	(setImmediate) before it drains. Returns true when some link started such a read, false when
-	there is nothing to wait for.
-	*/
-	fetch(): boolean {
-		let started = false;
-		for (const link of this.#linkList) {
-			if (link.socket.fetch?.() === true) {
-				started = true;
-			}
+	Read what has arrived on every peer link, and hand up to `budget` messages in all to `onFrames`,
+	a fair share per link. Returns true when messages remain, so that the caller can come back after
+	yielding to the event loop.
 
-			if (link.retiring?.fetch?.() === true) {
-				started = true;
+	How a link reads is its engine's business: most read as data comes, a zmtp link reads when asked
+	(SubscriberSocket.fetch), at once or, where it cannot, in the event loop's next turn; then this
+	waits for it, once for all links.
+	*/
+	async poll(budget: number, onFrames: OnFrames): Promise<boolean> {
+		const reading = this.#fetch();
+		if (reading !== undefined) {
+			await reading;
+			if (this.#closed) {
+				return false;
 			}
 		}
 
-		return started;
+		return this.#drain(budget, onFrames);
 	}
 
-	/**
-	After the poll phase that followed fetch(): links that read nothing stop reading too, so that
-	no link wakes the process between ticks.
-	*/
-	endFetch(): void {
+	/** Ask every link that reads when asked to read; a promise when some read completes later. */
+	#fetch(): Promise<unknown> | undefined {
+		let pending: Array<Promise<void>> | undefined;
 		for (const link of this.#linkList) {
-			link.socket.endFetch?.();
-			link.retiring?.endFetch?.();
+			const reading = link.socket.fetch?.();
+			if (reading !== undefined) {
+				(pending ??= []).push(reading);
+			}
+
+			const retiring = link.retiring?.fetch?.();
+			if (retiring !== undefined) {
+				(pending ??= []).push(retiring);
+			}
 		}
+
+		return pending === undefined ? undefined : Promise.all(pending);
 	}
 
-	/**
-	Receive what is queued on every peer link, up to `budget` messages in all.
-	Returns true when messages remain, so the caller can come back after yielding to the event loop.
-	*/
-	async drain(budget: number, onFrames: OnFrames): Promise<boolean> {
+	/** Receive what is queued on every peer link, up to `budget` messages in all; true when messages remain. */
+	async #drain(budget: number, onFrames: OnFrames): Promise<boolean> {
 		const links = this.#linkList;
 		if (links.length === 0) {
 			return false;
@@ -243,7 +248,7 @@ export class Transport {
 
 			if (taken < share) {
 				const result = link.socket.take(share - taken, onFrames, link.endpoint);
-				// eslint-disable-next-line no-await-in-loop
+				// eslint-disable-next-line no-await-in-loop -- one link at a time keeps the share fair.
 				taken += typeof result === 'number' ? result : await this.#settle(link, result);
 			}
 
@@ -279,7 +284,8 @@ export class Transport {
 
 	async close(): Promise<void> {
 		this.#closed = true;
-		for (const endpoint of [...this.#links.keys()]) {
+		// removePeer deletes from the map being walked, which a Map allows.
+		for (const endpoint of this.#links.keys()) {
 			this.removePeer(endpoint);
 		}
 
@@ -305,6 +311,7 @@ export class Transport {
 	/** Open (or reopen) the link's subscriber on the engine that serves its endpoint. */
 	#open(link: PeerLink): void {
 		let socket: SubscriberSocket | undefined;
+		// eslint-disable-next-line prefer-const -- the callback may run inside open(), before this assignment: a const would be in its dead zone.
 		socket = this.#engineFor(link.endpoint).open(link.endpoint, this.#socketOptions, (event) => {
 			if (this.#links.get(link.endpoint) !== link) {
 				return;

@@ -6,10 +6,10 @@ life; everything that decides is here.
 */
 
 import type * as zmq from 'zeromq';
-import type {AllowList} from './curve/allow-list.js';
-import {RateLimiter} from './rate-limiter.js';
 import type {TransportOptions} from '../net/transport.js';
 import type {RejectReason, WireMessage} from '../model/wire.js';
+import type {AllowList} from './curve/allow-list.js';
+import {RateLimiter} from './rate-limiter.js';
 import {registerZapDomain, uniqueZapDomain, type ZapRequest} from './curve/zap.js';
 
 export type CurveOptions = {

@@ -4,7 +4,8 @@ import {PEER_STATES, type PeerState} from '../../mesh/model/peer-table.js';
 import {bucketize, escapeControl, formatInboundFault, formatOutboundFault, formatPhaseDiff, sparkline} from '../format.js';
 import type {SessionSnapshot} from '../../session/controller.js';
 import type {RSample} from '../mesh-store.js';
-import {renderLine, textWidth} from '../styled-line.js';
+import {renderLine} from '../styled-line.js';
+import {textWidth} from '../terminal/text-width.js';
 import {STATE_LOOK, useTheme, type Theme} from '../theme.js';
 import {Lines} from './Lines.js';
 

@@ -1,6 +1,6 @@
 import {Box, Text, type DOMElement} from 'ink';
 import {createContext, useContext, useInsertionEffect, useLayoutEffect, useRef} from 'react';
-import type {PaintedRegion, Painter} from '../terminal/screen-diff.js';
+import type {PaintedRegion, Painter} from '../terminal/index.js';
 
 /** The painter of the live terminal; absent, panes are plain Ink text. */
 export const PainterContext = createContext<Painter | undefined>(undefined);
@@ -18,11 +18,11 @@ Why: Ink turns every frame into cells anew — each character of each `<Text>` i
 (string-width), tokenized and styled one by one (Output.get), then joined back into text — which
 cost 15–20 ms of CPU per frame at 120×40, even for lines that did not change, and even when a pane
 was one `<Text>` of pre-styled lines. So on the live terminal (a painter in context) Ink lays out an
-empty box of the block's size, and the screen diff (screen-diff.ts) draws the lines into it where
-Ink put it, parsing only the lines that changed. Ink stays in charge: it owns the tree, the layout,
-the input, the frame and the terminal; the painter only fills boxes Ink placed. Without a painter
-(component tests, ink-testing-library), the same lines are one Ink `<Text>`, so what tests read is
-what the painter draws.
+empty box of the block's size, and the screen diff (terminal/screen-diff.ts) draws the lines into it
+where Ink put it, parsing only the lines that changed. Ink stays in charge: it owns the tree, the
+layout, the input, the frame and the terminal; the painter only fills boxes Ink placed. Without a
+painter (component tests, ink-testing-library), the same lines are one Ink `<Text>`, so what tests
+read is what the painter draws.
 */
 export function Lines({lines, width}: Props) {
 	const painter = useContext(PainterContext);

@@ -1,22 +1,10 @@
 import {useMemo} from 'react';
 import {escapeControl, fit, formatAge, formatPhaseDiff, ttlBar} from '../format.js';
 import type {TableColumns} from '../layout.js';
-import type {SortKey} from '../peer-rows.js';
+import type {PeerRowData, SortKey} from '../peer-rows.js';
 import {renderLine, type Segment} from '../styled-line.js';
-import {STATE_LOOK, useTheme, type RowState, type Style, type Theme, type Tone} from '../theme.js';
+import {STATE_LOOK, useTheme, type Style, type Theme, type Tone} from '../theme.js';
 import {Lines} from './Lines.js';
-
-/** One row of the table; numbers are absent for a killed demo peer that has left the node's table. */
-export type PeerRowData = {
-	id: string;
-	state: RowState;
-	lastSeenMs?: number;
-	ttlRemainingMs?: number;
-	lamport?: number;
-	phaseDiff?: number;
-	/** Faults on this peer and what we did to its process, already in words. */
-	note: string;
-};
 
 type Props = {
 	/** Sorted and filtered. */

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {
 	estimatedPeerPhase,
+	instantStep,
 	orderParameter,
 	phaseDifference,
 	standardNormal,
@@ -73,20 +74,64 @@ describe('step', () => {
 		const omegas = Array.from({length: 8}, () => Math.PI + 0.3 * standardNormal(random));
 		let phases = omegas.map(() => (random() * 2 - 1) * Math.PI);
 		for (let tickIndex = 0; tickIndex < 200; tickIndex++) {
-			phases = phases.map((phase, index) =>
+			const current = phases;
+			phases = current.map((phase, index) =>
 				step({
 					phaseRad: phase,
 					omegaRadPerS: omegas[index]!,
 					coupling: 2.5,
 					noiseSigma: 0.05,
 					dtS: 0.1,
-					peers: phases.filter((_, other) => other !== index).map((phaseRad) => ({phaseRad, ageS: 0, weight: 1})),
+					peers: current.filter((_, other) => other !== index).map((phaseRad) => ({phaseRad, ageS: 0, weight: 1})),
 					xi: standardNormal(random),
 				}),
 			);
 		}
 
 		expect(orderParameter(phases)).toBeGreaterThan(0.95);
+	});
+});
+
+describe('instantStep', () => {
+	const base = {phaseRad: 0, omegaRadPerS: 0, coupling: 2, noiseSigma: 0, dtS: 0.1, peers: [], xi: 0};
+
+	it('advances by ω·dt when alone and noiseless', () => {
+		expect(instantStep({...base, omegaRadPerS: Math.PI})).toBeCloseTo(Math.PI * 0.1, 12);
+	});
+
+	it('adds the noise once, scaled with √dt', () => {
+		expect(instantStep({...base, noiseSigma: 0.5, dtS: 0.04, xi: 1})).toBeCloseTo(0.1, 12);
+	});
+
+	it('holds a locked pair still: both moving at Ω, no pull beyond the lock', () => {
+		// Two oscillators ω 3 and 2, K 2: locked at Ω = 2.5 with sin Δ = Δω/K = 0.5.
+		const delta = Math.asin(0.5);
+		const next = instantStep({
+			...base,
+			omegaRadPerS: 2,
+			phaseRad: 0,
+			peers: [{phaseRad: delta + 2.5 * 0.1, velocityRadPerS: 2.5, weight: 1}],
+		});
+		expect(next).toBeCloseTo(0.25, 3);
+	});
+
+	it('is second order: halving dt cuts the error four times', () => {
+		// One oscillator pulled toward a fixed peer: dθ/dt = sin(1 − θ); exact solution known.
+		const exact = (t: number) => 1 - 2 * Math.atan(Math.tan(0.5) * Math.exp(-t));
+		const errorWith = (dtS: number) => {
+			let phase = 0;
+			for (let step = 0; step < Math.round(1 / dtS); step++) {
+				phase = instantStep({...base, coupling: 2, dtS, peers: [{phaseRad: 1, velocityRadPerS: 0, weight: 1}]});
+				base.phaseRad = phase;
+			}
+
+			base.phaseRad = 0;
+			return Math.abs(phase - exact(1));
+		};
+
+		const ratio = errorWith(0.1) / errorWith(0.05);
+		expect(ratio).toBeGreaterThan(3.5);
+		expect(ratio).toBeLessThan(4.5);
 	});
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
-import {decode, encode, MAX_MESSAGE_BYTES} from '../../../source/mesh/model/wire.js';
+import {decode, encode, MAX_MESSAGE_BYTES, MAX_NESTING_DEPTH} from '../../../source/mesh/model/wire.js';
 
 const legacy = '{"node_id": "ee15c401", "phase": 0.0, "lamport_time": 64}';
 
@@ -47,7 +47,7 @@ describe('decode', () => {
 		['bad-type', '{"node_id": 7, "phase": 0.5, "lamport_time": 1}'],
 		['bad-type', '{"node_id": "", "phase": 0.5, "lamport_time": 1}'],
 		['bad-type', `{"node_id": "${'x'.repeat(65)}", "phase": 0.5, "lamport_time": 1}`],
-		['bad-type', '{"node_id": "a\\u001b[31m", "phase": 0.5, "lamport_time": 1}'],
+		['bad-type', String.raw`{"node_id": "a\u001b[31m", "phase": 0.5, "lamport_time": 1}`],
 		['bad-type', '{"node_id": "a", "phase": "0.5", "lamport_time": 1}'],
 		['bad-type', '{"node_id": "a", "phase": 0.5, "lamport_time": -1}'],
 		['bad-type', '{"node_id": "a", "phase": 0.5, "lamport_time": 1.5}'],
@@ -59,6 +59,24 @@ describe('decode', () => {
 		['oversize', `{"node_id": "a", "phase": 0.5, "lamport_time": 1, "pad": "${'x'.repeat(MAX_MESSAGE_BYTES)}"}`],
 	])('refuses as %s (case %#)', (reason, frame) => {
 		expect(decode(frame)).toEqual({ok: false, reason});
+	});
+
+	it('refuses frames nested deeper than MAX_NESTING_DEPTH as too-deep at every size, and reads brackets in strings as text', () => {
+		const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+		// The message object is the first level.
+		const frame = (depth: number) => `{"node_id":"a","phase":0,"lamport_time":1,"x":${nested(depth - 1)}}`;
+		expect(MAX_NESTING_DEPTH).toBe(32);
+		expect(decode(frame(32))).toMatchObject({ok: true});
+		expect(decode(frame(33))).toEqual({ok: false, reason: 'too-deep'});
+		expect(decode(Buffer.from(frame(33)))).toEqual({ok: false, reason: 'too-deep'});
+		expect(Buffer.byteLength(frame(40))).toBeLessThan(200);
+		expect(decode(frame(40))).toEqual({ok: false, reason: 'too-deep'});
+		const objects = `{"node_id":"a","phase":0,"lamport_time":1,"x":${'{"y":'.repeat(40)}1${'}'.repeat(40)}}`;
+		expect(decode(objects)).toEqual({ok: false, reason: 'too-deep'});
+		// Depth comes before the other checks, whatever else is wrong with the frame.
+		expect(decode(Buffer.concat([Buffer.from('['.repeat(40)), Buffer.from([0xff])]))).toEqual({ok: false, reason: 'too-deep'});
+		expect(decode('['.repeat(40))).toEqual({ok: false, reason: 'too-deep'});
+		expect(decode(`{"node_id":"a[{","phase":0,"lamport_time":1,"x":"${'['.repeat(40)}"}`)).toMatchObject({ok: true});
 	});
 
 	it('refuses its own id echoed back', () => {

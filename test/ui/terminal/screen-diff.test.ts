@@ -6,7 +6,7 @@ terminal fed Ink's full redraws shows, cell for cell, colours included. Both ter
 
 import xterm from '@xterm/headless';
 import {describe, expect, test} from 'vitest';
-import {parseLine, ScreenDiff} from '../../../source/ui/terminal/screen-diff.js';
+import {ScreenDiff} from '../../../source/ui/terminal/screen-diff.js';
 
 const COLUMNS = 40;
 const ROWS = 10;
@@ -75,9 +75,9 @@ describe('ScreenDiff', () => {
 			for (const frame of FRAMES) {
 				const data = inkFrame(frame, previous);
 				previous = frame.length + 1;
-				// eslint-disable-next-line no-await-in-loop
+
 				await write(full, data);
-				// eslint-disable-next-line no-await-in-loop
+
 				await write(diffed, diff.translate(data));
 				expect(cells(diffed)).toEqual(cells(full));
 				expect(diffed.buffer.active.cursorY).toBe(full.buffer.active.cursorY);
@@ -112,14 +112,5 @@ describe('ScreenDiff', () => {
 		const diff = new ScreenDiff();
 		const output = diff.translate(inkFrame(['plain', 'text'], 0)) + diff.translate(inkFrame(['plain', 'texts'], 3));
 		expect(output).not.toMatch(/\u001B\[[\d;]*m/);
-	});
-
-	test('parses styles into cells: wide characters take two columns, resets end a style', () => {
-		const line = parseLine(`a${red('b')}ノ\u0301c`);
-		expect(line.map((cell) => cell.text)).toEqual(['a', 'b', 'ノ\u0301', 'c']);
-		expect(line.map((cell) => cell.width)).toEqual([1, 1, 2, 1]);
-		expect(line[0]!.style).toBe('');
-		expect(line[1]!.style).toBe('\u001B[0;31m');
-		expect(line[3]!.style).toBe('');
 	});
 });

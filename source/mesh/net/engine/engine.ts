@@ -1,7 +1,7 @@
 /**
 What the transport needs from a socket engine: a publisher bound to this node's endpoint, and one
 subscriber per peer endpoint. Three engines implement it (see `select.ts` for which serves what):
-libzmq through zeromq.js, ZMTP 3.0 over node:net, and an in-memory inproc:// bus.
+libzmq through zeromq.js, ZMTP 3 over node:net (@chorus-tui/zmtp), and an in-memory inproc:// bus.
 */
 
 /** Called for every message a take hands over: two arguments, so the hot path allocates no wrapper. */
@@ -40,13 +40,11 @@ export type SubscriberSocket = {
 	*/
 	take(max: number, onFrames: OnFrames, endpoint: string): number | Promise<number>;
 	/**
-	Engines that read on demand (zmtp): read what has arrived since the last read. A polled link
-	reads it at once; otherwise it comes in the event loop's next poll phase, and this returns true
-	(a read was started).
+	Engines whose links read only when asked (zmtp): read what has arrived since the last fetch.
+	Undefined when it has been read already (or there was nothing to start); a promise when the read
+	comes in the event loop's next turn, settled once it has.
 	*/
-	fetch?(): boolean;
-	/** The fetch is over (its poll phase has passed): stop reading until the next fetch. */
-	endFetch?(): void;
+	fetch?(): Promise<void> | undefined;
 	close(): void;
 };
 

@@ -10,7 +10,8 @@ The semantics are ZeroMQ's inproc PUB/SUB: a subscriber may connect before the p
 misses messages rather than slowing the publisher.
 */
 
-import {MessageQueue} from '../message-queue.js';
+// The ZMTP package's queue, take loop included: one FIFO for both engines that queue parsed messages.
+import {MessageQueue} from '@chorus-tui/zmtp';
 import type {Engine, LinkEvent, PublisherSocket, SocketOptions, SubscriberSocket, OnFrames} from './engine.js';
 
 /** The bound publishers of this process, and the subscribers waiting for one, by endpoint. */
@@ -138,18 +139,8 @@ class InprocSubscriber implements SubscriberSocket {
 	}
 
 	take(max: number, onFrames: OnFrames, endpoint: string): number {
-		let taken = 0;
-		while (taken < max && !this.#closed) {
-			const frames = this.#queue.shift();
-			if (frames === undefined) {
-				break;
-			}
-
-			taken++;
-			onFrames(frames, endpoint);
-		}
-
-		return taken;
+		// close() clears the queue, so a take after it, or a close from onFrames, ends the loop.
+		return this.#queue.take(max, onFrames, endpoint);
 	}
 
 	close(): void {

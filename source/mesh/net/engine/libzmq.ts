@@ -2,9 +2,13 @@
 The libzmq engine (zeromq.js): the only one that speaks CURVE, and the one for transports the
 built-in engines do not cover (ipc://). It costs a promise, a Buffer and an N-API call per message
 and wakes libzmq's I/O thread for every frame, which is why plain TCP goes through `zmtp.ts`.
+
+zeromq.js is loaded when a libzmq socket is first made, not when this file is: a node on the
+built-in engines never needs the native addon, which cost it about 2 MiB of memory
+(`--headless --demo 0`: 64.5 → 62.5 MiB resident, medians; start-up the same within noise).
 */
 
-import * as zmq from 'zeromq';
+import type * as zmq from 'zeromq';
 import type {Engine, LinkEvent, PublisherEvent, PublisherSocket, SocketOptions, SubscriberSocket, OnFrames} from './engine.js';
 
 /** How long after a `disconnect` a reconnect attempt must show before we call the drop terminal. */
@@ -16,11 +20,27 @@ export type LibzmqSocketOptions = {
 	subscriberOptions?: (endpoint: string) => Partial<zmq.Subscriber>;
 };
 
+type Zeromq = typeof zmq;
+
+let loading: Promise<Zeromq> | undefined;
+/** The module once loaded, so that sockets opened after that start at once. */
+let loaded: Zeromq | undefined;
+
+/** zeromq.js, loaded on first use (once per process). */
+export async function loadZeromq(): Promise<Zeromq> {
+	loading ??= import('zeromq').then((module) => {
+		loaded = module;
+		return module;
+	});
+	return loading;
+}
+
 export function libzmqEngine(extra: LibzmqSocketOptions = {}): Engine {
 	return {
 		name: 'libzmq',
 		async bind(endpoint, options, onEvent) {
-			const publisher = new zmq.Publisher({
+			const zeromq = await loadZeromq();
+			const publisher = new zeromq.Publisher({
 				linger: 0,
 				sendHighWaterMark: options.highWaterMark,
 				// A PUB socket never blocks (it drops at the high-water mark), so send() need not ask
@@ -75,7 +95,8 @@ class LibzmqPublisher implements PublisherSocket {
 }
 
 class LibzmqSubscriber implements SubscriberSocket {
-	readonly #socket: zmq.Subscriber;
+	/** Undefined until zeromq.js has loaded (the first libzmq socket of the process waits for it). */
+	#socket: zmq.Subscriber | undefined;
 	readonly #onEvent: (event: LinkEvent) => void;
 	#dropTimer: NodeJS.Timeout | undefined;
 	/** The last handshake failed: a drop that follows is a refusal, not a bad frame. */
@@ -84,7 +105,26 @@ class LibzmqSubscriber implements SubscriberSocket {
 
 	constructor(endpoint: string, options: SocketOptions, extra: Partial<zmq.Subscriber>, onEvent: (event: LinkEvent) => void) {
 		this.#onEvent = onEvent;
-		this.#socket = new zmq.Subscriber({
+		if (loaded === undefined) {
+			loadZeromq().then(
+				(zeromq) => {
+					if (!this.#closed) {
+						this.#start(zeromq, endpoint, options, extra);
+					}
+				},
+				(error: unknown) => {
+					if (!this.#closed) {
+						this.#onEvent({type: 'handshake-failed', reason: `zeromq could not be loaded: ${(error as Error).message}`});
+					}
+				},
+			);
+		} else {
+			this.#start(loaded, endpoint, options, extra);
+		}
+	}
+
+	#start(zeromq: Zeromq, endpoint: string, options: SocketOptions, extra: Partial<zmq.Subscriber>): void {
+		const socket = new zeromq.Subscriber({
 			linger: 0,
 			maxMessageSize: options.maxMessageBytes,
 			receiveHighWaterMark: options.highWaterMark,
@@ -95,20 +135,25 @@ class LibzmqSubscriber implements SubscriberSocket {
 			connectTimeout: options.connectTimeoutMs,
 			...extra,
 		});
+		this.#socket = socket;
 		// The event observer must exist before connect(), or a fast handshake goes unseen. An inproc://
 		// link gets none: libzmq reports no connection events for inproc (so the link never reads as
 		// up and the silence watchdog, which guards network paths that go dark, leaves it alone), and
 		// the observer's two sockets would triple the descriptors a link holds.
 		if (!endpoint.startsWith('inproc://')) {
-			void this.#watch(this.#socket.events);
+			void this.#watch(socket.events);
 		}
 
-		this.#socket.subscribe();
-		this.#socket.connect(endpoint);
+		socket.subscribe();
+		socket.connect(endpoint);
 	}
 
-	async take(max: number, onFrames: OnFrames, endpoint: string): Promise<number> {
+	take(max: number, onFrames: OnFrames, endpoint: string): number | Promise<number> {
 		const socket = this.#socket;
+		return socket === undefined ? 0 : this.#receive(socket, max, onFrames, endpoint);
+	}
+
+	async #receive(socket: zmq.Subscriber, max: number, onFrames: OnFrames, endpoint: string): Promise<number> {
 		let taken = 0;
 		try {
 			while (taken < max && !socket.closed && socket.readable) {
@@ -127,7 +172,7 @@ class LibzmqSubscriber implements SubscriberSocket {
 	close(): void {
 		this.#closed = true;
 		clearTimeout(this.#dropTimer);
-		this.#socket.close();
+		this.#socket?.close();
 	}
 
 	async #watch(events: zmq.Observer): Promise<void> {
@@ -145,6 +190,7 @@ class LibzmqSubscriber implements SubscriberSocket {
 	}
 
 	#onSocketEvent(event: zmq.Event): void {
+		// The other events (bind, accept, close, end) say nothing about the link: the default ignores them.
 		switch (event.type) {
 			case 'handshake': {
 				this.#handshakeFailed = false;

@@ -2,6 +2,7 @@
 Which engine serves an endpoint. Plain tcp:// goes through the built-in ZMTP engine and inproc://
 through the in-memory bus, the two cheap paths; libzmq takes everything else, and everything when
 CURVE is on (only libzmq speaks it) or when the operator asks for it (`--engine libzmq`).
+Choosing libzmq loads nothing yet: zeromq.js is loaded when its first socket is made (libzmq.ts).
 */
 
 import type {Engine} from './engine.js';

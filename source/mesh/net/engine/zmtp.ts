@@ -1,12 +1,12 @@
 /**
-The built-in engine for plain tcp:// links: ZMTP 3.0 spoken over node:net (`../zmtp/`). One read
-brings every message that has arrived, messages are parsed in place, and no I/O thread or mailbox
-is woken per frame: the cost that made zeromq.js the node's largest expense (bench/optimizations.md).
-It speaks the NULL mechanism only; CURVE stays with libzmq.
+The built-in engine for plain tcp:// links: ZMTP 3 spoken over node:net (the workspace package
+@chorus-tui/zmtp, packages/zmtp). One read brings every message that has arrived, messages are
+parsed in place, and no I/O thread or mailbox is woken per frame: the cost that made zeromq.js the
+node's largest expense (bench/results.md). It speaks the NULL mechanism only; CURVE stays with libzmq.
 */
 
-import {ZmtpPublisher} from '../zmtp/publisher.js';
-import {ZmtpSubscriber, type ZmtpSubscriberEvent} from '../zmtp/subscriber.js';
+import {setImmediate as nextTurn} from 'node:timers/promises';
+import {ZmtpPublisher, ZmtpSubscriber, type ZmtpSubscriberEvent} from '@chorus-tui/zmtp';
 import type {Engine, LinkEvent, PublisherSocket, SubscriberSocket, OnFrames} from './engine.js';
 
 /** Complete messages a link queues before it stops reading its socket. */
@@ -38,7 +38,8 @@ export const zmtpEngine: Engine = {
 			highWaterMark: Math.min(options.highWaterMark, READ_AHEAD),
 			reconnectIntervalMs: options.reconnectIntervalMs,
 			connectTimeoutMs: options.connectTimeoutMs,
-			// The node fetches once per tick, just before it drains: no wake-up per message.
+			// The transport fetches once per poll (a node polls once per tick): no wake-up per message.
+			// Where a socket has no descriptor, the package reads on demand instead (see fetch below).
 			reading: 'polled',
 			onEvent(event) {
 				const linkEvent = toLinkEvent(event);
@@ -102,27 +103,23 @@ class ZmtpSubscriberSocket implements SubscriberSocket {
 	constructor(readonly subscriber: ZmtpSubscriber) {}
 
 	take(max: number, onFrames: OnFrames, endpoint: string): number {
-		const {subscriber} = this;
-		let taken = 0;
-		while (taken < max) {
-			const frames = subscriber.receive();
-			if (frames === undefined) {
-				break;
-			}
+		return this.subscriber.take(max, onFrames, endpoint);
+	}
 
-			taken++;
-			onFrames(frames, endpoint);
+	/**
+	A polled link has read by the time fetch() returns. One that reads on demand reads in the event
+	loop's next poll phase, which comes before setImmediate; after it, the link stops reading even if
+	its read has not come (the peer sent nothing), or it would wake the process for its next message
+	in the middle of the tick, the very wake-up reading on demand saves.
+	*/
+	fetch(): Promise<void> | undefined {
+		if (!this.subscriber.fetch()) {
+			return undefined;
 		}
 
-		return taken;
-	}
-
-	fetch(): boolean {
-		return this.subscriber.fetch();
-	}
-
-	endFetch(): void {
-		this.subscriber.endFetch();
+		return nextTurn().then(() => {
+			this.subscriber.endFetch();
+		});
 	}
 
 	close(): void {

@@ -35,7 +35,7 @@ export function z85Encode(bytes: Uint8Array): string {
 			value = Math.floor(value / 85);
 		}
 
-		text += group.reverse().join('');
+		text += group.toReversed().join('');
 	}
 
 	return text;

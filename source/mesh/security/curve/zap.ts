@@ -8,7 +8,7 @@ domain, and the handler answers with the policy registered for that domain. The 
 at least one domain is registered, and closes with the last one so that no handle stays open.
 */
 
-import * as zmq from 'zeromq';
+import type * as zmq from 'zeromq';
 import {z85Encode} from './z85.js';
 
 export const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
@@ -84,23 +84,26 @@ export async function registerZapDomain(domain: string, policy: ZapPolicy): Prom
 
 async function startHandler(): Promise<Handler> {
 	await closing;
+	// Loaded here, with the first CURVE node, not with this file: a node without CURVE never loads
+	// zeromq.js. The module is cached, so this is the context the node's libzmq sockets use too.
+	const zeromq = await import('zeromq');
 	// libzmq's reaper thread frees a closed socket's inproc endpoint a moment after close(): a new
 	// handler started right after the last one stopped may find it still taken, briefly.
 	for (let attempt = 1; ; attempt++) {
-		const router = new zmq.Router({linger: 0});
+		const router = new zeromq.Router({linger: 0});
 		try {
-			// eslint-disable-next-line no-await-in-loop
+			// eslint-disable-next-line no-await-in-loop -- a retry loop: each attempt waits for the last.
 			await router.bind(ZAP_ENDPOINT);
 			return {router, loop: serve(router)};
 		} catch (error) {
 			router.close();
 			if ((error as {code?: string}).code !== 'EADDRINUSE' || attempt >= BIND_ATTEMPTS) {
 				handler = undefined;
-				throw new Error(`cannot start the CURVE authentication handler: ${(error as Error).message}`);
+				throw new Error(`cannot start the CURVE authentication handler: ${(error as Error).message}`, {cause: error});
 			}
 		}
 
-		// eslint-disable-next-line no-await-in-loop
+		// eslint-disable-next-line no-await-in-loop -- the pause between two attempts.
 		await new Promise((resolve) => setTimeout(resolve, BIND_RETRY_MS));
 	}
 }
@@ -108,7 +111,6 @@ async function startHandler(): Promise<Handler> {
 async function serve(router: zmq.Router): Promise<void> {
 	try {
 		for await (const frames of router) {
-			// eslint-disable-next-line no-await-in-loop -- answers go out in order, one at a time.
 			await answer(router, frames);
 		}
 	} catch {

@@ -1,0 +1,158 @@
+/**
+The inbound path of a node, from frames to the peer table: decode, screen (security), inbound
+faults, admit, and observe the sender's Lamport time. Every step counts what it refuses.
+*/
+
+import {performance} from 'node:perf_hooks';
+import type {FaultPlan} from './model/faults.js';
+import type {LamportClock} from './model/lamport.js';
+import type {PeerTable} from './model/peer-table.js';
+import * as wire from './model/wire.js';
+import type {WireMessage} from './model/wire.js';
+import type {OnFrames} from './net/transport.js';
+import type {NodeSecurity} from './security/screening.js';
+import type {EventDetails, NodeEventKind} from './snapshot.js';
+import type {NodeCounters} from './stats.js';
+
+/** An inbound message a delay fault holds, with the time it came off the socket. */
+export type HeldMessage = {message: WireMessage; receivedAtMs: number; connection: string};
+
+/** The parts of its node the inbound path works with; it owns none of them. */
+export type AdmissionParts = {
+	id: string;
+	/** The transport's frame limit, for the decoder; undefined: the wire format's. */
+	maxMessageBytes: number | undefined;
+	ttlMs: number;
+	table: PeerTable;
+	clock: LamportClock;
+	security: NodeSecurity;
+	faults: FaultPlan<HeldMessage, string>;
+	counters: NodeCounters;
+	emit: (event: EventDetails<NodeEventKind>) => void;
+};
+
+export class Admission {
+	readonly #id: string;
+	readonly #maxMessageBytes: number | undefined;
+	readonly #ttlMs: number;
+	readonly #table: PeerTable;
+	readonly #clock: LamportClock;
+	readonly #security: NodeSecurity;
+	readonly #faults: FaultPlan<HeldMessage, string>;
+	readonly #counters: NodeCounters;
+	readonly #emit: (event: EventDetails<NodeEventKind>) => void;
+
+	constructor(parts: AdmissionParts) {
+		this.#id = parts.id;
+		this.#maxMessageBytes = parts.maxMessageBytes;
+		this.#ttlMs = parts.ttlMs;
+		this.#table = parts.table;
+		this.#clock = parts.clock;
+		this.#security = parts.security;
+		this.#faults = parts.faults;
+		this.#counters = parts.counters;
+		this.#emit = parts.emit;
+	}
+
+	/** What the transport hands every message to. */
+	readonly onFrames: OnFrames = (frames, endpoint) => {
+		this.#counters.received++;
+		if (frames.length !== 1) {
+			this.#counters.reject('multipart');
+			return;
+		}
+
+		// The message, or the reason it is refused: no result wrapper to allocate per message.
+		const message = wire.decodeMessage(frames[0]!, this.#id, this.#maxMessageBytes);
+		if (typeof message === 'string') {
+			this.#counters.reject(message);
+			return;
+		}
+
+		// One clock reading per message (a reading costs about as much as the rate limit check): the
+		// screen and the admission below are microseconds apart.
+		const nowMs = performance.now();
+		// Who may send what through this connection (the allow file's id binding), and how often.
+		const refused = this.#security.screen(message, endpoint, nowMs);
+		if (refused !== undefined) {
+			this.#counters.reject(refused);
+			return;
+		}
+
+		if (this.#faults.inboundActive) {
+			this.#admitThroughFaults(message, nowMs, endpoint);
+			return;
+		}
+
+		this.#admit(message, nowMs, endpoint);
+	};
+
+	/**
+	Admit the held messages now due, stamped with the time they came off the socket: the delay then
+	shows as the peer's age and its phase as old as it is. One that waited past the TTL carries
+	information the TTL says to ignore, so it is dropped rather than reviving an evicted peer.
+	*/
+	admitHeld(nowMs: number): void {
+		for (const {message, receivedAtMs, connection} of this.#faults.releaseInbound(nowMs)) {
+			if (nowMs - receivedAtMs > this.#ttlMs) {
+				this.#counters.faultDropped++;
+				continue;
+			}
+
+			this.#admit(message, receivedAtMs, connection);
+		}
+	}
+
+	/** `connection`: the peer endpoint the message came through (a Lamport leap needs a witness on another). */
+	#admit(message: WireMessage, nowMs: number, connection: string): void {
+		const outcome = this.#table.admit(message, nowMs, this.#clock.time, connection);
+		if (!outcome.admitted) {
+			this.#counters.reject(outcome.reason);
+			if (outcome.quarantined) {
+				this.#emit({kind: 'peer-quarantined', peer: outcome.quarantined.id, reason: outcome.reason});
+			}
+
+			return;
+		}
+
+		this.#counters.admitted++;
+		this.#clock.observe(message.lamportTime);
+		switch (outcome.change) {
+			case 'joined': {
+				this.#emit({kind: 'peer-joined', peer: message.nodeId, incarnation: message.incarnation});
+				break;
+			}
+
+			case 'rejoined': {
+				this.#emit({kind: 'peer-rejoined', peer: message.nodeId});
+				break;
+			}
+
+			case 'restarted': {
+				this.#emit({kind: 'peer-restarted', peer: message.nodeId, incarnation: message.incarnation});
+				break;
+			}
+
+			case 'updated': {
+				break;
+			}
+		}
+	}
+
+	/** An inbound message while a fault is in force: dropped, held, delivered, or delivered twice. */
+	#admitThroughFaults(message: WireMessage, nowMs: number, connection: string): void {
+		const decision = this.#faults.inbound(message.nodeId, {message, receivedAtMs: nowMs, connection}, nowMs);
+		if (decision.dropped) {
+			this.#counters.faultDropped++;
+			return;
+		}
+
+		// A duplicate copy is an extra message received, as a duplicated packet would be.
+		const extraCopies = decision.now + decision.held - 1;
+		this.#counters.faultDuplicated += extraCopies;
+		this.#counters.received += extraCopies;
+		for (let copy = 0; copy < decision.now; copy++) {
+			this.#admit(message, nowMs, connection);
+		}
+	}
+}

@@ -1,0 +1,107 @@
+/**
+What a node shows of itself: its snapshot (the one shape the UI, the NDJSON reporter and the
+library's users read) and the events it emits. Plain data; nothing here runs.
+*/
+
+import type {FaultsInForce, InboundFault} from './model/fault-types.js';
+import type {PeerState} from './model/peer-table.js';
+import type {RejectReason} from './model/wire.js';
+
+/** The kinds of event a node emits itself. A session adds its own (see session/controller.ts). */
+export type NodeEventKind =
+	| 'node-started'
+	| 'node-stopped'
+	| 'peer-joined'
+	| 'peer-rejoined'
+	| 'peer-restarted'
+	| 'peer-evicted'
+	| 'peer-removed'
+	| 'peer-quarantined'
+	| 'peer-connected'
+	| 'peer-disconnected'
+	| 'connection-dropped'
+	| 'link-reset'
+	| 'handshake-failed'
+	| 'fault-set'
+	| 'fault-cleared'
+	| 'warning'
+	/** A subscriber refused at our publisher (CURVE): its address, the reason, its key when it sent one. */
+	| 'auth-refused';
+
+/** What an event says, before it is stamped with its time: its kind, whom it is about, and details. */
+export type EventDetails<Kind extends string> = {
+	kind: Kind;
+	peer?: string;
+	endpoint?: string;
+	reason?: string;
+	[detail: string]: unknown;
+};
+
+/**
+An event stamped with its time: the shape every event stream of the project shares, whatever its
+kinds (the node's, or a session's, which adds peer actions and scenario steps).
+*/
+export type StampedEvent<Kind extends string> = EventDetails<Kind> & {
+	/** Milliseconds since the node started. */
+	t: number;
+};
+
+export type NodeEvent = StampedEvent<NodeEventKind>;
+
+export type PeerSnapshot = {
+	id: string;
+	state: PeerState;
+	lamport: number;
+	/** Milliseconds since the peer's last admitted message (its age). */
+	lastSeenMs: number;
+	ttlRemainingMs: number;
+	/** The peer's phase minus ours, wrapped to (−π, π]. */
+	phaseDiff: number;
+	incarnation: number;
+	endpoint?: string;
+	/** The inbound fault in force for this peer (its own entry combined with the all-peers one), when any. */
+	faults?: InboundFault;
+};
+
+export type NodeStats = {
+	received: number;
+	admitted: number;
+	rejected: Partial<Record<RejectReason, number>>;
+	/**
+	Messages an inbound fault dropped (drop, blackhole, too many held, or held past the TTL).
+	With nothing held, received = admitted + Σ rejected + faultDropped; a duplicate copy counts as
+	received. Always present in a node's snapshot; optional so that older snapshots still type-check.
+	*/
+	faultDropped?: number;
+	/** Extra copies an inbound duplicate fault delivered (each also counted in `received`). */
+	faultDuplicated?: number;
+	/** Inbound messages held by a delay fault right now (received, not yet admitted or rejected). */
+	faultHeld?: number;
+	/** Frames of ours an outbound fault dropped. */
+	outboundFaultDropped?: number;
+	/** Frames of ours an outbound delay fault holds right now. */
+	outboundFaultHeld?: number;
+	/** Subscribers refused at our publisher (CURVE: a key not on the allow list, no key, a bad handshake). */
+	authRefused?: number;
+	ticks: number;
+	/** Tick lateness over the recent ticks: how far behind schedule the loop ran. */
+	tickLateMs: {p50: number; p99: number; max: number};
+};
+
+export type NodeSnapshot = {
+	t: number;
+	node: {
+		id: string;
+		incarnation: number;
+		lamport: number;
+		phase: number;
+		r: number;
+		endpoint: string;
+		omega: number;
+		hz: number;
+	};
+	peers: PeerSnapshot[];
+	stats: NodeStats;
+	/** The faults in force on this node. */
+	faults: FaultsInForce;
+};
