@@ -2,6 +2,10 @@
 The soak: a 20-node mesh under churn for N minutes, watched for leaks.
 
 	npm run soak -- --minutes 30 [--nodes 20] [--sample-ms 5000] [--seed 1] [--out FILE]
+	npm run soak -- --attack [--minutes 10] [--connections 1000] [--engine builtin|libzmq] [--results FILE]
+
+`--attack` runs every attack of issue 12 at once against one node of a 20-node mesh instead (see
+lib/attack-soak.ts), and writes its figures into bench/soak-results.md (or `--results`).
 
 One node runs in this process (the sentinel: its heap and handles are measurable from inside); the
 others are `chorus-tui --headless` child processes. A hostile publisher that every node subscribes
@@ -30,6 +34,7 @@ import * as zmq from 'zeromq';
 import {DEFAULTS} from '../source/config.js';
 import {ChorusNode} from '../source/mesh/node.js';
 import {seededUniform, type Uniform} from '../source/mesh/model/random.js';
+import {formatAttackResult, runAttackSoak, type AttackSoakResult} from './lib/attack-soak.js';
 
 const REPO_ROOT = findRepoRoot(path.dirname(fileURLToPath(import.meta.url)));
 const CLI_PATH = path.join(REPO_ROOT, 'dist', 'cli.js');
@@ -563,11 +568,19 @@ export function formatResult(result: SoakResult): string {
 	return lines.join('\n');
 }
 
-function parseArguments(argv: readonly string[]): {options: Partial<SoakOptions>; out: string | undefined} {
+type AttackArguments = {attack: boolean; connections: number; engine: string; results: string};
+
+function parseArguments(argv: readonly string[]): {options: Partial<SoakOptions>; out: string | undefined; attack: AttackArguments} {
 	const options: Partial<SoakOptions> = {};
+	const attack: AttackArguments = {attack: false, connections: 1000, engine: 'builtin', results: path.join(REPO_ROOT, 'bench', 'soak-results.md')};
 	let out: string | undefined;
 	for (let index = 0; index < argv.length; index++) {
 		const [flag, inline] = argv[index]!.split('=', 2) as [string, string | undefined];
+		if (flag === '--attack') {
+			attack.attack = true;
+			continue;
+		}
+
 		const value = inline ?? argv[++index];
 		const number = Number(value);
 		const needNumber = (min: number) => {
@@ -604,13 +617,32 @@ function parseArguments(argv: readonly string[]): {options: Partial<SoakOptions>
 				break;
 			}
 
+			case '--connections': {
+				attack.connections = Math.round(needNumber(0));
+				break;
+			}
+
+			case '--engine': {
+				if (value !== 'builtin' && value !== 'libzmq') {
+					throw new Error(`--engine: '${value}' is not builtin or libzmq`);
+				}
+
+				attack.engine = value;
+				break;
+			}
+
+			case '--results': {
+				attack.results = value ?? '';
+				break;
+			}
+
 			default: {
-				throw new Error(`unknown flag ${flag}; flags: --minutes N --nodes N --sample-ms MS --seed N --out FILE`);
+				throw new Error(`unknown flag ${flag}; flags: --minutes N --nodes N --sample-ms MS --seed N --out FILE, or --attack [--minutes N --connections N --engine E --results FILE]`);
 			}
 		}
 	}
 
-	return {options, out};
+	return {options, out, attack};
 }
 
 async function main(): Promise<void> {
@@ -622,6 +654,11 @@ async function main(): Promise<void> {
 		process.exit(2);
 	}
 
+	if (parsed.attack.attack) {
+		await attackMain(parsed.options, parsed.attack, parsed.out);
+		return;
+	}
+
 	const result = await runSoak(parsed.options);
 	process.stdout.write(`${formatResult(result)}\n`);
 	if (parsed.out !== undefined) {
@@ -630,6 +667,86 @@ async function main(): Promise<void> {
 	}
 
 	process.exitCode = result.ok ? 0 : 1;
+}
+
+async function attackMain(options: Partial<SoakOptions>, attack: AttackArguments, out: string | undefined): Promise<void> {
+	const startedAt = new Date();
+	const loadBefore = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+	const result = await runAttackSoak({
+		cliPath: CLI_PATH,
+		minutes: options.minutes ?? 10,
+		nodes: options.nodes ?? 20,
+		sampleMs: options.sampleMs ?? 5000,
+		connections: attack.connections,
+		engine: attack.engine,
+		freePorts,
+		log: DEFAULT_OPTIONS.log,
+	});
+	const report = formatAttackResult(result);
+	process.stdout.write(`${report}\n`);
+	writeAttackResults(attack.results, result, report, startedAt, loadBefore, process.argv.slice(2).join(' '));
+	process.stdout.write(`figures written to ${attack.results}\n`);
+	if (out !== undefined) {
+		writeFileSync(out, `${JSON.stringify(result, null, '\t')}\n`);
+	}
+
+	process.exitCode = result.ok ? 0 : 1;
+}
+
+const ATTACK_SECTION_START = '<!-- attack soak: written by `npm run soak -- --attack` -->';
+const ATTACK_SECTION_END = '<!-- end of attack soak -->';
+
+/** Put the attack run's figures into the results file, replacing those of the last attack run. */
+function writeAttackResults(file: string, result: AttackSoakResult, report: string, startedAt: Date, loadBefore: string, argv: string): void {
+	let text = '';
+	try {
+		text = readFileSync(file, 'utf8');
+	} catch {
+		text = '# Soak results\n';
+	}
+
+	const {summary} = result;
+	const section = [
+		ATTACK_SECTION_START,
+		'## Every attack at once (issue 12)',
+		'',
+		`\`npm run soak -- ${argv}\`, run on ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on the project's 2-core machine`,
+		`**while other work kept it busy** (load average ${loadBefore} at the start, ${summary.loadAverage} at the end): every`,
+		'figure below is what the target got of a shared machine, not of an idle one.',
+		'',
+		`The target is one node (mesh-0, engine ${result.engine}) of a ${result.nodes}-node mesh of \`chorus-tui --headless\` processes, all subscribed to`,
+		'each other. It alone also dials three hostile publishers (empty MORE frames, a flood of unknown',
+		'commands, Lamport poisoning with a spoofed incarnation of mesh-1) and is dialled by hostile subscribers',
+		'(a PING flood from 3 clients that never read, a subscription flood from 20, a connection flood); the',
+		'attacks start once the mesh is in step. Code: bench/lib/attacks.ts, bench/lib/attack-soak.ts.',
+		'',
+		'| figure | value | expected |',
+		'| --- | ---: | --- |',
+		`| target survived | ${summary.survived ? 'yes' : 'no'} | yes |`,
+		`| target tick rate, mean of the samples (lowest) | ${Math.round(summary.tickRateMean * 100)} % (${Math.round(summary.tickRateMin * 100)} %) | >= 70 % |`,
+		`| tick rate of mesh-2, not attacked, at the same time (the machine's share) | ${Math.round(summary.referenceTickRateMean * 100)} % | |`,
+		`| target RSS: before the attacks, first sample, end, peak (VmHWM) | ${summary.rssBeforeAttackMb} / ${summary.rssStartMb} / ${summary.rssEndMb} / ${summary.rssPeakMb} MB | bounded |`,
+		`| target open descriptors, peak | ${summary.fdsPeak} | bounded |`,
+		`| mesh r (every node's own phase): mean, lowest | ${summary.meshRMean}, ${summary.meshRMin} | >= 0.95 |`,
+		`| samples with mesh r >= 0.95 | ${Math.round(summary.meshRAbove095 * 100)} % | |`,
+		`| mesh r without the target, mean | ${summary.meshRWithoutTargetMean} | |`,
+		`| the r each node reports itself, mean over nodes and samples | ${summary.nodesOwnRMean} | |`,
+		`| mesh peers the target saw alive, lowest | ${summary.targetAlivePeersMin} of ${result.nodes - 1} | |`,
+		'',
+		'The run\'s own report:',
+		'',
+		'```',
+		report,
+		'```',
+		ATTACK_SECTION_END,
+		'',
+	].join('\n');
+	const start = text.indexOf(ATTACK_SECTION_START);
+	const end = text.indexOf(ATTACK_SECTION_END);
+	const next = start !== -1 && end > start
+		? text.slice(0, start) + section + text.slice(end + ATTACK_SECTION_END.length + 1)
+		: `${text.trimEnd()}\n\n${section}`;
+	writeFileSync(file, next);
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

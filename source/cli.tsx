@@ -9,6 +9,7 @@ import meow from 'meow';
 import {ConfigError, DEFAULTS, resolveConfig} from './config.js';
 import {runKeygen} from './run/keygen.js';
 import {exposureWarning} from './mesh/security/screening.js';
+import {metricsExposureWarning} from './report/metrics-exposure.js';
 import {runHeadless} from './run/headless.js';
 
 const knownFlags = {
@@ -24,6 +25,11 @@ const knownFlags = {
 	demo: {type: 'string'},
 	headless: {type: 'boolean'},
 	readonly: {type: 'boolean'},
+	record: {type: 'string'},
+	screenshotDir: {type: 'string'},
+	// replay's own flags.
+	speed: {type: 'string'},
+	cast: {type: 'string'},
 	// --no-color arrives as color=false; without the default, meow would make an absent flag false.
 	color: {type: 'boolean', default: true},
 	reportMs: {type: 'string'},
@@ -36,8 +42,18 @@ const knownFlags = {
 	allow: {type: 'string'},
 	maxMessageBytes: {type: 'string'},
 	hwm: {type: 'string'},
+	maxConnections: {type: 'string'},
 	maxPeerRate: {type: 'string'},
 	engine: {type: 'string'},
+	metrics: {type: 'string'},
+	metricsPeerLabels: {type: 'boolean'},
+	join: {type: 'string', isMultiple: true},
+	gossipInterval: {type: 'string'},
+	reconnectTimeout: {type: 'string'},
+	json: {type: 'boolean'},
+	// `--no-control` arrives as control=false.
+	control: {type: 'string'},
+	faultLease: {type: 'string'},
 } as const;
 
 const cli = meow(
@@ -46,6 +62,9 @@ const cli = meow(
 	  $ chorus-tui [options]
 	  $ chorus-tui <bind-port> [peer-ports]      the original script's form: chorus-tui 5555 5556,5557
 	  $ chorus-tui keygen <path>                 write a CURVE key pair: <path> (secret) and <path>.pub
+	  $ chorus-tui replay <file> [--headless] [--speed x] [--cast out.cast]   play a --record file back
+	  $ chorus-tui members --join <endpoint> [--json]   print the mesh's members and exit
+	  $ chorus-tui ctl <control-endpoint> <op> [args]   send one control request, print the reply (ctl --help)
 
 	Options
 	  --bind <endpoint|port>    Where this node publishes (default ${DEFAULTS.bind})
@@ -60,6 +79,8 @@ const cli = meow(
 	  --headless                No UI: NDJSON snapshots and events on stdout
 	  --readonly                Terminal UI that only watches: every fault key is off
 	  --no-color                A monochrome terminal UI (NO_COLOR is honoured too)
+	  --record <file>           Record the session (snapshots, events, actions); gzip if it ends in .gz
+	  --screenshot-dir <dir>    Where S writes screenshots (SVG and text; default the current directory)
 	  --report-ms <ms>          Headless snapshot interval (default ${DEFAULTS.reportMs})
 	  --max-peers <n>           Peer table bound (default ${DEFAULTS.maxPeers})
 	  --max-lamport-jump <n>    Refuse Lamport leaps larger than this (default ${DEFAULTS.maxLamportJump})
@@ -73,7 +94,24 @@ const cli = meow(
 	  --allow <file>            Keys allowed in, one a line: <public-key> [node-id|*] [endpoint]
 	  --max-message-bytes <n>   Larger frames are refused (default ${DEFAULTS.maxMessageBytes})
 	  --hwm <n>                 Messages queued per socket (default ${DEFAULTS.hwm})
+	  --max-connections <n>     Connections our publisher holds at once (default ${DEFAULTS.maxConnections}: half the descriptors)
 	  --max-peer-rate <n/s>     Rate of a peer that announces none; 10×hz if it does (default ${DEFAULTS.peerRatePerS})
+
+	Membership (see README, "Joining a mesh across machines")
+	  --join <endpoint|dns:NAME:PORT>  Join a running mesh through any member's data endpoint; repeatable
+	  --gossip-interval <s>     Pull the member list from one random member this often (default ${DEFAULTS.gossipIntervalS})
+	  --reconnect-timeout <s>   Redial a dead member this long, then forget it (default ${DEFAULTS.reconnectTimeoutS})
+	  --json                    members: print JSON instead of a table
+
+	Control plane (see README, "The control protocol")
+	  --control <endpoint|port> Where the control endpoint listens (default: the --bind host, port + 1;
+	                            loopback only without CURVE)
+	  --no-control              No control endpoint
+	  --fault-lease <s>         A fault set through the control plane expires after this (default ${DEFAULTS.faultLeaseS}; 0: never)
+
+	Metrics (see README, "Deploying")
+	  --metrics <port|host:port>  Serve /metrics (Prometheus) and /healthz over HTTP; a port means 127.0.0.1
+	  --metrics-peer-labels     Per-peer series too (first 64 peers by id; for small meshes)
 
 	Examples
 	  $ npx chorus-tui                               a live mesh with ${DEFAULTS.demoPeers} local demo peers
@@ -104,16 +142,47 @@ function refuseUnknownFlags(flags: Record<string, unknown>): void {
 }
 
 try {
+	if (cli.input[0] === 'ctl') {
+		// Before the unknown-flag check: ctl has flags of its own (--target, --drop, --lease, …).
+		const {runCtl} = await import('./run/ctl.js');
+		process.exit(await runCtl(process.argv.slice(process.argv.indexOf('ctl') + 1)));
+	}
+
 	refuseUnknownFlags(cli.flags);
+	if (cli.input[0] === 'members') {
+		// Loaded only here: a node never needs it.
+		const {runMembers} = await import('./run/members.js');
+		process.exit(await runMembers(cli.input.slice(1), cli.flags));
+	}
+
 	if (cli.input[0] === 'keygen') {
 		// At once: the addon that made the keys has nothing left to do.
 		process.exit(runKeygen(cli.input.slice(1)));
+	}
+
+	if (cli.input[0] === 'replay') {
+		const {resolveReplayOptions, runReplay} = await import('./run/replay.js');
+		const exitCode = await runReplay(resolveReplayOptions(cli.input.slice(1), cli.flags));
+		// Whatever was streamed reaches the reader before the exit.
+		await new Promise((resolve) => {
+			process.stdout.write('', resolve);
+		});
+		process.exit(exitCode);
+	}
+
+	if (cli.flags.speed !== undefined || cli.flags.cast !== undefined) {
+		fail(`${cli.flags.speed === undefined ? '--cast' : '--speed'} is a flag of chorus-tui replay <file>`, 2);
 	}
 
 	const config = resolveConfig(cli.flags, cli.input);
 	const warning = exposureWarning(config.bindEndpoint, config.curve !== undefined);
 	if (warning !== undefined) {
 		process.stderr.write(`chorus-tui: warning: ${warning}\n`);
+	}
+
+	const metricsWarning = config.metrics === undefined ? undefined : metricsExposureWarning(config.metrics);
+	if (metricsWarning !== undefined) {
+		process.stderr.write(`chorus-tui: warning: ${metricsWarning}\n`);
 	}
 
 	if (config.headless) {

@@ -6,8 +6,13 @@ the CLI prints as one line with exit code 2.
 */
 
 import {isPrintableId} from './mesh/model/wire.js';
+import {defaultMaxConnections} from './mesh/net/descriptors.js';
 import {ENGINE_CHOICES, type EngineChoice} from './mesh/net/engine/select.js';
 import {NODE_DEFAULTS} from './mesh/options.js';
+import {parseJoinTarget} from './cluster/membership/seeds.js';
+import {ControlAddressError, resolveControlEndpoint} from './cluster/control/address.js';
+import {MAX_LEASE_MS} from './cluster/control/requests.js';
+import {DEFAULT_FAULT_LEASE_MS} from './cluster/protocol.js';
 import {checkScenarioPeers, loadScenario, ScenarioError, type Scenario} from './scenario/file.js';
 
 /** The node's own defaults are the node's (mesh/options.ts); the rest are the command line's. */
@@ -31,8 +36,20 @@ export const DEFAULTS = {
 	maxMessageBytes: 64 * 1024,
 	/** Messages queued per socket (ZeroMQ high-water mark) before the newest are dropped. */
 	hwm: 1000,
+	/**
+	Connections our publisher holds at once: half the process's descriptors above 64, between 64 and
+	4,096 (480 under the common ulimit of 1,024). The other half is the reserve for our own dials:
+	in a full mesh a node accepts one connection per peer and dials one (see mesh/net/descriptors.ts).
+	*/
+	maxConnections: defaultMaxConnections(),
 	/** Messages per second from a peer that announces no rate; one that does may send ten times it. */
 	peerRatePerS: 100,
+	/** Membership pulls the member list from one random member this often (memberlist's push/pull). */
+	gossipIntervalS: 2,
+	/** A dead member is redialled with backoff this long, then forgotten (Serf's reconnect_timeout is longer; a mesh of oscillators moves faster). */
+	reconnectTimeoutS: 600,
+	/** A fault set through the control plane expires after this unless set again (0: never). */
+	faultLeaseS: DEFAULT_FAULT_LEASE_MS / 1000,
 } as const;
 
 /** The largest demo swarm we will start on one machine. */
@@ -65,6 +82,8 @@ export type RawFlags = {
 	maxLamportJump?: string;
 	legacyAdmission?: boolean;
 	readonly?: boolean;
+	record?: string;
+	screenshotDir?: string;
 	color?: boolean;
 	seed?: string;
 	scenario?: string;
@@ -72,8 +91,17 @@ export type RawFlags = {
 	allow?: string;
 	maxMessageBytes?: string;
 	hwm?: string;
+	maxConnections?: string;
 	maxPeerRate?: string;
 	engine?: string;
+	metrics?: string;
+	metricsPeerLabels?: boolean;
+	join?: string[];
+	gossipInterval?: string;
+	reconnectTimeout?: string;
+	/** `--control <endpoint|port>`; `--no-control` arrives as false. */
+	control?: string | false;
+	faultLease?: string;
 };
 
 export type Config = {
@@ -95,6 +123,10 @@ export type Config = {
 	evictionGraceMs: number;
 	legacyAdmission: boolean;
 	readonly: boolean;
+	/** `--record <file>`: write the session (snapshots, events, actions) here; gzip when it ends in .gz. */
+	recordFile: string | undefined;
+	/** Where the `S` key writes its screenshots (`--screenshot-dir`, default the current directory). */
+	screenshotDir: string;
 	color: boolean;
 	seed: number | undefined;
 	/** A timeline of faults and peer actions to play (`--scenario file`), read and validated here. */
@@ -103,10 +135,63 @@ export type Config = {
 	curve: {secretKeyFile: string; allowFile: string} | undefined;
 	maxMessageBytes: number;
 	hwm: number;
+	/** `--max-connections`: connections our publisher holds at once; more are refused and counted. */
+	maxConnections: number;
 	peerRatePerS: number;
 	/** Which code speaks ZeroMQ: the built-in engines (ZMTP over node:net, in-memory inproc) or libzmq. */
 	engine: EngineChoice;
+	/** `--metrics`: where /metrics and /healthz are served over HTTP; undefined: not at all. */
+	metrics: MetricsEndpoint | undefined;
+	/** `--metrics-peer-labels`: per-peer series too (bounded; for small meshes). */
+	metricsPeerLabels: boolean;
+	/** `--join`: seeds to join a running mesh through: data endpoints or `dns:NAME:PORT` (checked by parseJoinTarget). */
+	joins: string[];
+	/** `--gossip-interval`: how often membership pulls the member list from one random member. */
+	gossipIntervalMs: number;
+	/** `--reconnect-timeout`: a dead member is redialled this long, then forgotten. */
+	reconnectTimeoutMs: number;
+	/**
+	The control endpoint (`--control`; default the data endpoint's host, port + 1, on loopback without
+	CURVE). Undefined with `--no-control`. `explicit`: asked for, so a port that is taken is an error,
+	where the default's is a warning.
+	*/
+	control: {endpoint: string; explicit: boolean} | undefined;
+	/** `--fault-lease`: a control-plane fault's lease when the request names none; 0: no expiry. */
+	faultLeaseMs: number;
 };
+
+/** An HTTP listen address: `host` is an IP address or name, without brackets. */
+export type MetricsEndpoint = {host: string; port: number};
+
+/**
+Turn `--metrics` text into a listen address. A bare port means loopback (127.0.0.1:PORT), like
+`--bind`: serving the node's state to other machines is a choice to make in so many words.
+*/
+export function parseMetricsEndpoint(text: string): MetricsEndpoint {
+	const value = text.trim().replace(/^http:\/\//, '').replace(/\/$/, '');
+	if (/^\d+$/.test(value)) {
+		return {host: '127.0.0.1', port: parsePort(value, '--metrics')};
+	}
+
+	const match = /^(\[[\da-fA-F:.]+\]|[A-Za-z\d.-]+):(\d+)$/.exec(value);
+	if (!match) {
+		throw new ConfigError('--metrics', `'${text}' is not a listen address; use a port (9464) or HOST:PORT (0.0.0.0:9464)`);
+	}
+
+	return {host: match[1]!.replace(/^\[(.*)\]$/, '$1'), port: parsePort(match[2]!, '--metrics')};
+}
+
+function resolveMetrics(flags: RawFlags): MetricsEndpoint | undefined {
+	if (flags.metrics === undefined) {
+		if (flags.metricsPeerLabels) {
+			throw new ConfigError('--metrics-peer-labels', 'needs --metrics <port|HOST:PORT>');
+		}
+
+		return undefined;
+	}
+
+	return parseMetricsEndpoint(flags.metrics);
+}
 
 /**
 Turn `--bind`/`--peer` text into a ZeroMQ endpoint. A bare port means tcp://127.0.0.1:PORT, as in
@@ -212,7 +297,8 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 	const omegaRadPerS = parseNumber(flags.omega, '--omega', undefined, {min: -1000, max: 1000});
 	// Demo peers have no keys: with CURVE on there are none by default, and asking for them is an error.
 	const curveRequested = flags.curveSecretKeyFile !== undefined || flags.allow !== undefined;
-	const defaultDemo = peerEndpoints.length === 0 && !curveRequested ? DEFAULTS.demoPeers : 0;
+	// A node that joins a mesh (--join) has peers enough: no demo peers unless asked for.
+	const defaultDemo = peerEndpoints.length === 0 && splitList(flags.join).length === 0 && !curveRequested ? DEFAULTS.demoPeers : 0;
 	const demoPeers = parseNumber(flags.demo, '--demo', defaultDemo, {min: 0, max: MAX_DEMO_PEERS, integer: true});
 	const reportMs = parseNumber(flags.reportMs, '--report-ms', DEFAULTS.reportMs, {min: 10, max: 3_600_000, integer: true});
 	const maxPeers = parseNumber(flags.maxPeers, '--max-peers', DEFAULTS.maxPeers, {min: 1, max: 100_000, integer: true});
@@ -228,6 +314,7 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 		integer: true,
 	});
 	const hwm = parseNumber(flags.hwm, '--hwm', DEFAULTS.hwm, {min: 1, max: 10_000_000, integer: true});
+	const maxConnections = parseNumber(flags.maxConnections, '--max-connections', DEFAULTS.maxConnections, {min: 1, max: 1_000_000, integer: true});
 	const peerRatePerS = parseNumber(flags.maxPeerRate, '--max-peer-rate', DEFAULTS.peerRatePerS, {min: 0, exclusiveMin: true, max: 1_000_000});
 	const curve = resolveCurveFlags(flags);
 	if (curve !== undefined && demoPeers > 0) {
@@ -236,6 +323,18 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 
 	const scenario = resolveScenario(flags.scenario, demoPeers);
 	const engine = resolveEngine(flags.engine, curve !== undefined);
+
+	const joins = splitList(flags.join).map((text) => {
+		try {
+			const target = parseJoinTarget(text);
+			return target.kind === 'endpoint' ? target.endpoint : `dns:${target.name}:${target.port}`;
+		} catch (error) {
+			throw new ConfigError('--join', (error as Error).message);
+		}
+	});
+	const gossipIntervalS = parseNumber(flags.gossipInterval, '--gossip-interval', DEFAULTS.gossipIntervalS, {min: 0.05, max: 3600});
+	const reconnectTimeoutS = parseNumber(flags.reconnectTimeout, '--reconnect-timeout', DEFAULTS.reconnectTimeoutS, {min: 0, max: 7 * 86_400});
+	const faultLeaseS = parseNumber(flags.faultLease, '--fault-lease', DEFAULTS.faultLeaseS, {min: 0, max: MAX_LEASE_MS / 1000});
 
 	return {
 		id: flags.id,
@@ -254,15 +353,48 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 		evictionGraceMs: Math.min(DEFAULTS.evictionGraceMs, ttlS * 1000),
 		legacyAdmission: flags.legacyAdmission ?? false,
 		readonly: flags.readonly ?? false,
+		recordFile: resolveFileFlag(flags.record, '--record', 'a file name (session.ndjson, or session.ndjson.gz to compress)'),
+		screenshotDir: resolveFileFlag(flags.screenshotDir, '--screenshot-dir', 'a folder') ?? '.',
 		color: flags.color ?? true,
 		seed,
 		scenario,
 		curve,
 		maxMessageBytes,
 		hwm,
+		maxConnections,
 		peerRatePerS,
 		engine,
+		metrics: resolveMetrics(flags),
+		metricsPeerLabels: flags.metricsPeerLabels ?? false,
+		joins: [...new Set(joins)],
+		gossipIntervalMs: gossipIntervalS * 1000,
+		reconnectTimeoutMs: reconnectTimeoutS * 1000,
+		control: resolveControl(flags.control, bindEndpoint, curve !== undefined),
+		faultLeaseMs: Math.round(faultLeaseS * 1000),
 	};
+}
+
+/** `--control <endpoint|port>` or `--no-control`; a non-loopback address without CURVE is refused. */
+function resolveControl(flag: string | false | undefined, bindEndpoint: string, curve: boolean): Config['control'] {
+	if (flag === false) {
+		return undefined;
+	}
+
+	const explicit = flag === undefined ? undefined : parseEndpoint(flag, '--control');
+	if (explicit?.startsWith('ipc://')) {
+		throw new ConfigError('--control', 'must be tcp://HOST:PORT or a port');
+	}
+
+	try {
+		const endpoint = resolveControlEndpoint(bindEndpoint, explicit, curve);
+		return endpoint === undefined ? undefined : {endpoint, explicit: explicit !== undefined};
+	} catch (error) {
+		if (error instanceof ControlAddressError) {
+			throw new ConfigError('--control', error.message.replace(/^--control: /, ''));
+		}
+
+		throw error;
+	}
 }
 
 /** CURVE is spoken by libzmq only: asking for the built-in engine with it is a contradiction, not a silent switch. */
@@ -281,6 +413,19 @@ function resolveEngine(text: string | undefined, curve: boolean): EngineChoice {
 	}
 
 	return choice;
+}
+
+/** A flag that names a file or folder: absent, or not blank. */
+function resolveFileFlag(text: string | undefined, flag: string, what: string): string | undefined {
+	if (text === undefined) {
+		return undefined;
+	}
+
+	if (text.trim() === '') {
+		throw new ConfigError(flag, `needs ${what}`);
+	}
+
+	return text;
 }
 
 /** Read and check the scenario file now, so that a bad one is one line and exit code 2 before anything starts. */

@@ -2,15 +2,19 @@
 `npm run media`: run the real chorus-tui in a pseudo-terminal at 80×24, drive it with keys as an
 operator would, and render what the terminal shows to SVG: a still of the live screen with 6 demo
 peers, stills of a peer draining and evicted under a fault, and an animated recording of a short
-drop → kill → revive session. Nothing here is drawn by hand.
+drop → kill → revive session. The same session is recorded (`--record`) and turned into an
+asciinema v2 cast (`chorus-tui replay --cast`). Nothing here is drawn by hand.
 */
 
-import {mkdir, writeFile} from 'node:fs/promises';
+import {execFileSync} from 'node:child_process';
+import {mkdir, mkdtemp, rm, stat, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {freePort} from '../../test/helpers/ports.js';
 import {sleep, Term} from '../../test/helpers/term.js';
-import {animatedSvg, captureScreen, stillSvg, type TimedScreen} from './terminal-svg.js';
+import {animatedSvg, stillSvg, type TimedScreen} from '../../source/ui/terminal/svg.js';
+import {captureScreen} from './xterm-screen.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Compiled to dist-bench/bench/media; the pictures go to the repository's media/.
@@ -20,8 +24,8 @@ const cliPath = path.resolve(here, '../../../dist/cli.js');
 const COLUMNS = 80;
 const ROWS = 24;
 
-async function startTui(demoPeers: number): Promise<Term> {
-	const term = new Term(['--bind', String(await freePort()), '--demo', String(demoPeers), '--seed', '7'], {
+async function startTui(demoPeers: number, extraArgs: string[] = []): Promise<Term> {
+	const term = new Term(['--bind', String(await freePort()), '--demo', String(demoPeers), '--seed', '7', ...extraArgs], {
 		cliPath,
 		columns: COLUMNS,
 		rows: ROWS,
@@ -92,7 +96,9 @@ async function stills(): Promise<void> {
 }
 
 async function recording(): Promise<void> {
-	const term = await startTui(4);
+	const scratch = await mkdtemp(path.join(tmpdir(), 'chorus-media-'));
+	const recordFile = path.join(scratch, 'demo.ndjson.gz');
+	const term = await startTui(4, ['--record', recordFile]);
 	const recorder = record(term, 200);
 	try {
 		await sleep(2500);
@@ -125,6 +131,11 @@ async function recording(): Promise<void> {
 	}
 
 	await save('recording.svg', animatedSvg(recorder.frames, 'chorus-tui: drop, kill and revive a demo peer'));
+	// The same session as an asciinema v2 cast: the recording, replayed frame by frame by the real UI.
+	const castFile = path.join(mediaDirectory, 'recording.cast');
+	execFileSync(process.execPath, [cliPath, 'replay', recordFile, '--cast', castFile], {stdio: ['ignore', 'ignore', 'inherit'], env: {...process.env, FORCE_COLOR: '3'}});
+	console.log(`media/recording.cast  ${((await stat(castFile)).size / 1024).toFixed(0)} KiB`);
+	await rm(scratch, {recursive: true, force: true});
 }
 
 await mkdir(mediaDirectory, {recursive: true});

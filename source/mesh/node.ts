@@ -12,12 +12,14 @@ import {Admission, type HeldMessage} from './admission.js';
 import {ALL_PEERS, type FaultsInForce, type FaultTarget, type InboundFault, type OutboundFault} from './model/fault-types.js';
 import {FaultPlan, type FaultChange} from './model/faults.js';
 import * as kuramoto from './model/kuramoto.js';
+import {peerAtInstant} from './model/phase-estimator.js';
 import {LamportClock} from './model/lamport.js';
 import {PeerTable, type PeerRecord} from './model/peer-table.js';
 import {seededUniform, type Uniform} from './model/random.js';
 import * as wire from './model/wire.js';
 import {Transport, type OnFrames, type TransportEvent} from './net/transport.js';
 import type {NodeOptions} from './options.js';
+import type {AllowList} from './security/curve/allow-list.js';
 import {exposureWarning, NodeSecurity} from './security/screening.js';
 import type {EventDetails, NodeEvent, NodeEventKind, NodeSnapshot, PeerSnapshot} from './snapshot.js';
 import {LatenessWindow, NodeCounters, round} from './stats.js';
@@ -68,6 +70,8 @@ export class ChorusNode {
 	#pumpScheduled = false;
 	#running = false;
 	#ticking = false;
+	/** Our control endpoint, announced in every message (wire `control`); set by the control server once bound. */
+	#control: string | undefined;
 
 	constructor(options: NodeOptions) {
 		this.#options = options;
@@ -122,10 +126,29 @@ export class ChorusNode {
 		return this.#running;
 	}
 
+	/** The control endpoint this node announces, if any. */
+	get control(): string | undefined {
+		return this.#control;
+	}
+
+	/** Announce a control endpoint in every message from the next tick on (undefined: announce none). */
+	announceControl(endpoint: string | undefined): void {
+		this.#control = endpoint;
+	}
+
 	/** Listen to the node's events; returns the function that stops listening. */
 	on(listener: Listener): () => void {
 		this.#listeners.add(listener);
 		return () => this.#listeners.delete(listener);
+	}
+
+	/**
+	Hear each tick's lateness in milliseconds (how far behind schedule it started), once per tick: what
+	a cumulative histogram needs, which the snapshot's window of recent ticks cannot give. One observer
+	at a time (a later call replaces it); returns the function that stops it.
+	*/
+	onTickLateness(observer: (lateMs: number) => void): () => void {
+		return this.#lateness.observe(observer);
 	}
 
 	/** Bind, connect to the peers and start ticking. Rejects with a BindError when the port is taken. */
@@ -172,7 +195,7 @@ export class ChorusNode {
 
 	/** Subscribe to one more publisher (with CURVE, only one the allow file gives a key for). */
 	addPeer(endpoint: string): void {
-		if (!this.#security.canSubscribe(endpoint)) {
+		if (!this.#security.subscribing(endpoint)) {
 			this.#emit({kind: 'warning', reason: 'no-key-for-peer', endpoint, message: `not subscribing to ${endpoint}: CURVE is on and the allow file gives no key for it`});
 			return;
 		}
@@ -181,7 +204,50 @@ export class ChorusNode {
 	}
 
 	removePeer(endpoint: string): void {
+		this.#security.unsubscribed(endpoint);
 		this.#transport.removePeer(endpoint);
+	}
+
+	/**
+	Put a new allow list in force without a restart (the allow file read again on SIGHUP): new keys
+	are let in at their next handshake; if any key was removed, every subscriber of our publisher is
+	disconnected and must handshake again, which shuts out the removed ones (libzmq cannot close one
+	connection of a socket, and allowed peers are back within a reconnect interval); subscriptions
+	whose endpoint lost its key are closed, those whose key changed are dialled afresh. Emits
+	`allow-list-reloaded` with the counts. False without CURVE: there is no list to replace.
+	*/
+	async reloadSecurity(allow: AllowList): Promise<boolean> {
+		const change = this.#security.replaceAllowList(allow);
+		if (change === undefined) {
+			return false;
+		}
+
+		for (const endpoint of [...change.close, ...change.reopen]) {
+			this.#transport.removePeer(endpoint);
+		}
+
+		for (const endpoint of [...change.reopen, ...change.open]) {
+			this.#transport.addPeer(endpoint);
+		}
+
+		let clientsDropped = false;
+		try {
+			clientsDropped = change.keysRemoved > 0 && this.#running && (await this.#transport.dropClients());
+		} catch (error) {
+			// The new list is in force for every new handshake; only the old connections could not be cut.
+			this.#emit({kind: 'warning', reason: 'allow-reload-incomplete', message: `the allow file is reloaded, but the connections of removed keys could not be closed: ${(error as Error).message}`});
+		}
+
+		const {reopen, close, open, ...counts} = change;
+		this.#emit({
+			kind: 'allow-list-reloaded',
+			...counts,
+			linksClosed: close.length,
+			linksReopened: reopen.length,
+			linksOpened: open.length,
+			clientsDropped,
+		});
+		return true;
 	}
 
 	/**
@@ -243,6 +309,8 @@ export class ChorusNode {
 				admitted: counters.admitted,
 				rejected: {...counters.rejected},
 				authRefused: this.#security.authRefused,
+				// refused, linkRefused, dialFailed, connections, subscriptions, subscriptionBytes (net/transport.ts).
+				...this.#transport.stats(),
 				faultDropped: counters.faultDropped,
 				faultDuplicated: counters.faultDuplicated,
 				faultHeld: this.#faults.heldInbound,
@@ -267,6 +335,13 @@ export class ChorusNode {
 		};
 		if (peer.endpoint !== undefined) {
 			snapshot.endpoint = peer.endpoint;
+		} else if (peer.connection !== undefined) {
+			// A legacy peer announces no endpoint: the link we hear it through is where it publishes.
+			snapshot.via = peer.connection;
+		}
+
+		if (peer.control !== undefined) {
+			snapshot.control = peer.control;
 		}
 
 		const faults = this.#faults.inboundFor(peer.id);
@@ -327,6 +402,9 @@ export class ChorusNode {
 				omegaRadPerS: this.#options.omegaRadPerS,
 				hz: this.#options.hz,
 				endpoint: this.endpoint,
+				control: this.#control,
+				// The instant the phase above was taken, on the wall clock: receivers age it from here.
+				sentMs: performance.timeOrigin + nowMs,
 			});
 			await (this.#faults.outboundEngaged ? this.#publishThroughFaults(frame, nowMs) : this.#transport.publish(frame));
 			if (more) {
@@ -422,19 +500,17 @@ export class ChorusNode {
 	#step(nowMs: number): void {
 		const dtS = Math.min((nowMs - this.#lastTickMs) / 1000, MAX_STEP_S);
 		this.#lastTickMs = nowMs;
-		const coupled: kuramoto.CoupledPeer[] = [];
+		// Every peer's phase estimated at this instant (phase-estimator.ts), so that the step compares
+		// phases taken at the same time; our own tick period bounds how long a message waited for us.
+		const pollPeriodMs = 1000 / this.#options.hz;
+		const coupled: kuramoto.PeerAtInstant[] = [];
 		for (const peer of this.#table.peers()) {
 			if (this.#table.isActive(peer, nowMs)) {
-				coupled.push({
-					phaseRad: peer.phaseRad,
-					omegaRadPerS: peer.omegaRadPerS,
-					ageS: (nowMs - peer.lastSeenMs) / 1000,
-					weight: peer.weight,
-				});
+				coupled.push(peerAtInstant(peer, nowMs, pollPeriodMs, performance.timeOrigin));
 			}
 		}
 
-		this.#phaseRad = kuramoto.step({
+		this.#phaseRad = kuramoto.instantStep({
 			phaseRad: this.#phaseRad,
 			omegaRadPerS: this.#options.omegaRadPerS,
 			coupling: this.#options.coupling,

@@ -6,6 +6,7 @@ library's users read) and the events it emits. Plain data; nothing here runs.
 import type {FaultsInForce, InboundFault} from './model/fault-types.js';
 import type {PeerState} from './model/peer-table.js';
 import type {RejectReason} from './model/wire.js';
+import type {LinkRefusal, PublisherRefusal} from './net/transport.js';
 
 /** The kinds of event a node emits itself. A session adds its own (see session/controller.ts). */
 export type NodeEventKind =
@@ -26,7 +27,13 @@ export type NodeEventKind =
 	| 'fault-cleared'
 	| 'warning'
 	/** A subscriber refused at our publisher (CURVE): its address, the reason, its key when it sent one. */
-	| 'auth-refused';
+	| 'auth-refused'
+	/** The allow file was read again (SIGHUP) and is in force: keys added and removed, links closed. */
+	| 'allow-list-reloaded'
+	/** Our publisher refused clients for a reason (max-connections, subscription-limit, command-flood …): at most one per reason a second, with `count`. */
+	| 'client-refused'
+	/** Dials to a peer failed before the handshake: at most one per endpoint every 5 s, with `count` and the last `code`. */
+	| 'dial-failed';
 
 /** What an event says, before it is stamped with its time: its kind, whom it is about, and details. */
 export type EventDetails<Kind extends string> = {
@@ -59,6 +66,10 @@ export type PeerSnapshot = {
 	phaseDiff: number;
 	incarnation: number;
 	endpoint?: string;
+	/** For a peer that announces no endpoint (a legacy node): the link its messages came through. */
+	via?: string;
+	/** The control endpoint the peer announces; absent for legacy nodes and nodes with --no-control. */
+	control?: string;
 	/** The inbound fault in force for this peer (its own entry combined with the all-peers one), when any. */
 	faults?: InboundFault;
 };
@@ -83,6 +94,26 @@ export type NodeStats = {
 	outboundFaultHeld?: number;
 	/** Subscribers refused at our publisher (CURVE: a key not on the allow list, no key, a bad handshake). */
 	authRefused?: number;
+	/** Control requests refused before they reached the node, by code (too-large, rate-limited, forbidden, …); with a control plane only. */
+	controlRefused?: Record<string, number>;
+	/**
+	What our publisher refused, by reason (net/transport.ts PublisherRefusal): connections past
+	--max-connections, out of descriptors, handshakes bad, closed or timed out, subscriptions past the
+	node's bound, streams that broke a limit, PINGs left unanswered.
+	*/
+	refused?: Partial<Record<PublisherRefusal, number>>;
+	/**
+	What we refused on links we dialled, by reason (LinkRefusal): each a connection cut and reopened
+	with backoff (`oversize` also counts the frame in `rejected`; `protocol`, `command-flood`,
+	`too-many-parts`, `refused`, `descriptors` are here only), and `ping-dropped`.
+	*/
+	linkRefused?: Partial<Record<LinkRefusal, number>>;
+	/** Dials to peers that failed before the handshake. */
+	dialFailed?: number;
+	/** Connections our publisher holds now, and the distinct prefixes (and bytes) they subscribe. */
+	connections?: number;
+	subscriptions?: number;
+	subscriptionBytes?: number;
 	ticks: number;
 	/** Tick lateness over the recent ticks: how far behind schedule the loop ran. */
 	tickLateMs: {p50: number; p99: number; max: number};

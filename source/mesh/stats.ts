@@ -32,12 +32,27 @@ export class LatenessWindow {
 		this.#sizeTicks = sizeTicks;
 	}
 
+	/** One listener at most (the metrics histogram): a field check per tick costs nothing when unset. */
+	#observer: ((lateMs: number) => void) | undefined;
+
 	record(lateMs: number): void {
 		if (this.#samples.length >= this.#sizeTicks) {
 			this.#samples.shift();
 		}
 
-		this.#samples.push(Math.max(0, lateMs));
+		const late = Math.max(0, lateMs);
+		this.#samples.push(late);
+		this.#observer?.(late);
+	}
+
+	/** Hear every recorded lateness (ms), e.g. for a cumulative histogram; returns the function that stops. */
+	observe(observer: (lateMs: number) => void): () => void {
+		this.#observer = observer;
+		return () => {
+			if (this.#observer === observer) {
+				this.#observer = undefined;
+			}
+		};
 	}
 
 	summary(): NodeStats['tickLateMs'] {

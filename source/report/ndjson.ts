@@ -18,7 +18,16 @@ export type ReportSource = {
 export type ReporterOptions = {
 	reportMs: number;
 	write: (line: string) => void;
+	/**
+	When given, the first snapshot is written as soon as this resolves (the node is bound) and the
+	node has ticked once, then one every `reportMs`: a reader sees the node's state at start-up, not a
+	report interval later. Without it, the first snapshot comes after one interval.
+	*/
+	started?: Promise<unknown>;
 };
+
+/** How often the reporter looks for the node's first tick (one period after the start, 100 ms at 10 Hz). */
+export const FIRST_TICK_POLL_MS = 5;
 
 export type Reporter = {stop: () => void};
 
@@ -32,9 +41,40 @@ export function startReporter(node: ReportSource, options: ReporterOptions): Rep
 		options.write(JSON.stringify({type: 'snapshot', ...node.snapshot()}) + '\n');
 	};
 
-	const timer = setInterval(writeSnapshot, options.reportMs);
+	let stopped = false;
+	let timer: NodeJS.Timeout | undefined;
+	const startInterval = () => {
+		if (!stopped) {
+			timer = setInterval(writeSnapshot, options.reportMs);
+		}
+	};
+
+	if (options.started === undefined) {
+		startInterval();
+	} else {
+		// A few cheap looks at a node with no peers yet, only until its first tick.
+		const awaitFirstTick = () => {
+			if (stopped) {
+				return;
+			}
+
+			if (node.snapshot().stats.ticks === 0) {
+				timer = setTimeout(awaitFirstTick, FIRST_TICK_POLL_MS);
+				return;
+			}
+
+			writeSnapshot();
+			startInterval();
+		};
+
+		// A node that fails to start has nothing to report; its caller says why.
+		options.started.then(awaitFirstTick, () => undefined);
+	}
+
 	return {
 		stop() {
+			stopped = true;
+			clearTimeout(timer);
 			clearInterval(timer);
 			unsubscribe();
 		},

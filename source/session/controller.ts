@@ -3,6 +3,9 @@ What the terminal UI (and a scenario) may ask of a running mesh session: read sn
 events, inject faults, and act on peers. The UI holds no mesh logic; it only calls this.
 */
 
+import type {ControlEventKind} from '../cluster/control/ops.js';
+import type {MembershipEventKind} from '../cluster/membership/membership.js';
+import type {Member} from '../cluster/protocol.js';
 import type {FaultTarget, InboundFault, OutboundFault} from '../mesh/model/fault-types.js';
 import type {NodeEventKind, NodeSnapshot, StampedEvent} from '../mesh/snapshot.js';
 import type {DemoPeerInfo} from '../swarm/demo-peer.js';
@@ -17,14 +20,19 @@ export type ScenarioEventKind = 'scenario-started' | 'scenario-step' | 'scenario
 /** The session's own kinds: what was done to a demo peer's process (or a remote peer, locally). */
 export type PeerActionEventKind = 'peer-killed' | 'peer-paused' | 'peer-resumed' | 'peer-revived' | 'demo-exited';
 
-/** What a session's listeners hear: its node's events, its peer actions and its scenario's steps. */
-export type SessionEventKind = NodeEventKind | PeerActionEventKind | ScenarioEventKind;
+/** What a session's listeners hear: its node's events, its peer actions, its scenario's steps, membership's news (member-joined, member-dead, member-forgotten, join-retry) and the control plane's (control-refused, fault-lease-expired, control-stop). */
+export type SessionEventKind = NodeEventKind | PeerActionEventKind | ScenarioEventKind | MembershipEventKind | ControlEventKind;
 export type SessionEvent = StampedEvent<SessionEventKind>;
 
 /** What a session shows: its node's snapshot (faults included) and its local demo processes. */
 export type SessionSnapshot = NodeSnapshot & {
 	/** The local demo processes: id, state (starting, running, paused, killed, exited, stopped), pid. */
 	demo: readonly DemoPeerInfo[];
+	/**
+	Every member of the mesh this node knows, itself first (the control plane's `members`). Always
+	present in a live session's snapshot; optional so that recordings made before it still type-check.
+	*/
+	members?: readonly Member[];
 };
 
 export type PeerActionResult = {

@@ -1,6 +1,7 @@
 /**
-Read the CURVE files a config names: the secret key file and the allow file. Every problem becomes a
-ConfigError naming the flag, which the CLI prints as one line.
+Read the CURVE files a config names: the secret key file and the allow file (at start, and the allow
+file again on SIGHUP). Every problem becomes a ConfigError naming the flag, which the CLI prints as
+one line at start and a reload reports as a warning.
 */
 
 import {readFileSync, statSync} from 'node:fs';
@@ -32,17 +33,7 @@ export function loadCurve(config: Config): CurveOptions | undefined {
 		throw new ConfigError('--curve-secret-key-file', `${secretKeyFile} ${(error as Error).message}`);
 	}
 
-	let allow: AllowList;
-	try {
-		allow = new AllowList(parseAllowList(readText(allowFile, '--allow'), (text) => parseEndpoint(text, 'endpoint')));
-	} catch (error) {
-		if (error instanceof AllowListError) {
-			throw new ConfigError('--allow', `${allowFile} ${error.message}`);
-		}
-
-		throw error;
-	}
-
+	const allow = readAllowList(allowFile);
 	for (const endpoint of config.peerEndpoints) {
 		if (allow.serverKeyFor(endpoint) === undefined) {
 			throw new ConfigError(
@@ -53,6 +44,19 @@ export function loadCurve(config: Config): CurveOptions | undefined {
 	}
 
 	return {...pair, allow};
+}
+
+/** The allow file, parsed; throws a ConfigError naming `--allow`, the file and the line. */
+export function readAllowList(allowFile: string): AllowList {
+	try {
+		return new AllowList(parseAllowList(readText(allowFile, '--allow'), (text) => parseEndpoint(text, 'endpoint')));
+	} catch (error) {
+		if (error instanceof AllowListError) {
+			throw new ConfigError('--allow', `${allowFile} ${error.message}`);
+		}
+
+		throw error;
+	}
 }
 
 function readText(file: string, flag: string): string {

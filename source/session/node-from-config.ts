@@ -29,7 +29,7 @@ export function nodeOptionsFromConfig(config: Config): NodeOptions {
 		evictionGraceMs: config.evictionGraceMs,
 		legacyAdmission: config.legacyAdmission,
 		random,
-		transport: {maxMessageBytes: config.maxMessageBytes, highWaterMark: config.hwm, engine: config.engine},
+		transport: {maxMessageBytes: config.maxMessageBytes, highWaterMark: config.hwm, maxConnections: config.maxConnections, engine: config.engine},
 		// Reads the key and allow files; a problem with them is a ConfigError (one line, exit 2).
 		security: {curve: loadCurve(config), defaultPeerRatePerS: config.peerRatePerS},
 	};

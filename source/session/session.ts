@@ -7,14 +7,21 @@ each demo peer's fault, shows it in snapshots and sends it again to every new in
 */
 
 import {performance} from 'node:perf_hooks';
+import process from 'node:process';
+import {announcedControlEndpoint} from '../cluster/control/address.js';
+import {ControlClient, type ControlCurve} from '../cluster/control/client.js';
+import {ControlBindError, ControlServer} from '../cluster/control/server.js';
+import {Membership} from '../cluster/membership/membership.js';
 import type {Config} from '../config.js';
 import {ALL_PEERS, NO_INBOUND_FAULT, type FaultTarget, type InboundFault, type OutboundFault} from '../mesh/model/fault-types.js';
 import {isNoInboundFault, patchInbound} from '../mesh/model/faults.js';
 import type {ChorusNode} from '../mesh/node.js';
+import type {AllowList} from '../mesh/security/curve/allow-list.js';
 import type {EventDetails} from '../mesh/snapshot.js';
 import {lastWords, type DemoPeer, type DemoPeerEvent, type DemoPeerInfo} from '../swarm/demo-peer.js';
 import {DemoSwarm} from '../swarm/swarm.js';
 import type {MeshController, PeerActionResult, SessionEvent, SessionEventKind, SessionSnapshot} from './controller.js';
+import {loadCurve, readAllowList} from './curve-files.js';
 import {faultsWithDemoPeers, peerWithDemoFault, pushDemoFault} from './demo-faults.js';
 import {createNode} from './node-from-config.js';
 
@@ -25,6 +32,11 @@ export type MeshSessionOptions = {
 	useSetpriv?: boolean;
 	/** Subscribed before the node starts, so it sees `node-started` too. */
 	onEvent?: (event: SessionEvent) => void;
+	/**
+	A control `stop` request arrived (its reply is sent): stop the session and exit 0. The run layer's;
+	by default the process sends itself SIGTERM, which every run mode handles as a clean stop.
+	*/
+	onControlStop?: () => void;
 };
 
 type Listener = (event: SessionEvent) => void;
@@ -40,6 +52,16 @@ export class MeshSession implements MeshController {
 	#hold: SessionEvent[] | undefined;
 	#startedAtMs = performance.now();
 	#stopping: Promise<void> | undefined;
+	/** The reload in progress, so that SIGHUPs in a burst are applied one after another. */
+	#reloading: Promise<unknown> = Promise.resolve();
+	/** Who is in the mesh (join, gossip, DNS seeds); started with the node. */
+	#membership: Membership | undefined;
+	/** The control client membership asks other nodes through; its sockets open on first use. */
+	#controlClient: ControlClient | undefined;
+	/** With CURVE: the allow list in force, for membership's endpoint filter and control keys. */
+	#allow: AllowList | undefined;
+	/** This node's control endpoint; undefined with --no-control, or when its default port was taken. */
+	#control: ControlServer | undefined;
 
 	constructor(config: Config, options: MeshSessionOptions = {}) {
 		this.#config = config;
@@ -70,6 +92,8 @@ export class MeshSession implements MeshController {
 	*/
 	async start(): Promise<void> {
 		await this.node.start();
+		this.#startMembership();
+		await this.#startControl();
 		const count = this.#config.demoPeers;
 		if (count === 0) {
 			return;
@@ -122,7 +146,8 @@ export class MeshSession implements MeshController {
 		const snapshot = this.node.snapshot();
 		const faults = faultsWithDemoPeers(snapshot.faults, this.demoPeers);
 		const peers = snapshot.peers.map((peer) => peerWithDemoFault(peer, this.#swarm?.get(peer.id), faults.all));
-		return {...snapshot, peers, faults, demo: this.#swarm?.info() ?? []};
+		const stats = this.#control === undefined ? snapshot.stats : {...snapshot.stats, controlRefused: this.#control.refused};
+		return {...snapshot, stats, peers, faults, demo: this.#swarm?.info() ?? [], members: this.#membership?.members() ?? []};
 	}
 
 	on(listener: Listener): () => void {
@@ -285,12 +310,174 @@ export class MeshSession implements MeshController {
 		return this.#startDemo(demo, 'restarted');
 	}
 
+	/**
+	Read the allow file again and put it in force (SIGHUP), without a restart; the node emits
+	`allow-list-reloaded` with what changed. A file that cannot be read or parsed, or no allow file at
+	all (CURVE off), leaves everything as it was and is a `warning` event. Never throws: resolves
+	with one line for the operator and whether the new list is in force.
+	*/
+	async reloadAllowFile(): Promise<{ok: boolean; message: string}> {
+		const reload = this.#reloading.then(async () => this.#reloadAllowFile());
+		this.#reloading = reload;
+		return reload;
+	}
+
+	async #reloadAllowFile(): Promise<{ok: boolean; message: string}> {
+		const allowFile = this.#config.curve?.allowFile;
+		const fail = (message: string) => {
+			this.record({kind: 'warning', reason: 'allow-reload-failed', message});
+			return {ok: false, message};
+		};
+
+		if (allowFile === undefined) {
+			return fail('SIGHUP: no allow file to reload (CURVE is off); nothing changed');
+		}
+
+		if (this.#stopping) {
+			return {ok: false, message: 'SIGHUP: stopping; the allow file was not reloaded'};
+		}
+
+		try {
+			const allow = readAllowList(allowFile);
+			await this.node.reloadSecurity(allow);
+			this.#allow = allow;
+			return {ok: true, message: `${allowFile} reloaded: ${allow.size} keys`};
+		} catch (error) {
+			return fail(`SIGHUP: ${(error as Error).message}; the previous allow list stays in force`);
+		}
+	}
+
 	async stop(): Promise<void> {
 		this.#stopping ??= (async () => {
+			this.node.announceControl(undefined);
+			await this.#control?.stop();
+			this.#membership?.stop();
+			await this.#controlClient?.close();
 			await this.#swarm?.stopAll();
 			await this.node.stop();
 		})();
 		return this.#stopping;
+	}
+
+	/** Membership: the mesh's members, what the control plane's `members` and `join` answer from. */
+	get membership(): Membership | undefined {
+		return this.#membership;
+	}
+
+	/**
+	The control endpoint (cluster/control). A default port (data port + 1) that is taken gives way to
+	one the system picks on the same host, which the node announces like any other; an explicit
+	`--control` port that is taken is an error. Says where it listens in a `control-started` event.
+	*/
+	async #startControl(): Promise<void> {
+		const config = this.#config;
+		if (config.control === undefined || this.#stopping) {
+			return;
+		}
+
+		const curve = loadCurve(config);
+		const start = async (endpoint: string) => ControlServer.start({
+			endpoint,
+			node: {
+				id: this.node.id,
+				incarnation: this.node.incarnation,
+				endpoint: this.node.endpoint,
+				snapshot: () => this.snapshot(),
+				setInboundFault: (target, patch) => {
+					this.setInboundFault(target, patch);
+				},
+				setOutboundFault: (patch) => {
+					this.setOutboundFault(patch);
+				},
+				clearFaults: () => {
+					this.clearFaults();
+				},
+				addPeer: (peerEndpoint) => {
+					this.node.addPeer(peerEndpoint);
+				},
+			},
+			membership: this.#membership,
+			curve: curve === undefined ? undefined : {publicKey: curve.publicKey, secretKey: curve.secretKey, allow: () => this.#allow ?? curve.allow},
+			defaultLeaseMs: config.faultLeaseMs,
+			onStop: this.#options.onControlStop ?? (() => {
+				process.kill(process.pid, 'SIGTERM');
+			}),
+			onEvent: (event) => {
+				this.record(event);
+			},
+		});
+		const wanted = config.control.endpoint;
+		let moved: string | undefined;
+		try {
+			this.#control = await start(wanted);
+		} catch (error) {
+			if (!(error instanceof ControlBindError) || config.control.explicit) {
+				throw error;
+			}
+
+			// Port + 1 of a random data port is often an outgoing connection's port (Linux hands out odd
+			// ports to bind and even ones to connect): take any free port rather than go without.
+			moved = error.message;
+			this.#control = await start(wanted.replace(/:\d+$/, ':*'));
+		}
+
+		const announced = announcedControlEndpoint(this.#control.endpoint);
+		this.node.announceControl(announced);
+		this.record({
+			kind: 'control-started',
+			endpoint: this.#control.endpoint,
+			announced: announced ?? null,
+			...(moved === undefined ? {} : {requested: wanted, reason: `${moved.split(';')[0]!}; listening on a free port instead`}),
+		});
+	}
+
+	/** This node's control endpoint, when it serves one. */
+	get controlEndpoint(): string | undefined {
+		return this.#control?.endpoint;
+	}
+
+	#startMembership(): void {
+		const config = this.#config;
+		// With no control plane and nothing to join, nobody could gossip with us and we would ask no
+		// one: the node runs as before membership (the baseline of the membership benchmark).
+		if (config.control === undefined && config.joins.length === 0) {
+			return;
+		}
+
+		// Read again here (the node read them at construction): the node keeps its keys to itself.
+		const curve = loadCurve(config);
+		this.#allow = curve?.allow;
+		this.#controlClient = new ControlClient({
+			curve: curve === undefined ? undefined : (endpoint) => this.#controlCurve(curve, endpoint),
+		});
+		this.#membership = new Membership({
+			node: this.node,
+			joins: config.joins,
+			staticPeers: config.peerEndpoints,
+			client: this.#controlClient,
+			gossipIntervalMs: config.gossipIntervalMs,
+			reconnectTimeoutMs: config.reconnectTimeoutMs,
+			ttlMs: config.ttlMs,
+			maxMembers: config.maxPeers,
+			// With CURVE only endpoints the allow file lists: we could not authenticate any other.
+			endpointAllowed: config.curve === undefined ? undefined : (endpoint) => this.#allow?.serverKeyFor(endpoint) !== undefined,
+			emit: (event) => {
+				this.record(event);
+			},
+		});
+		this.#membership.start();
+	}
+
+	/** A member's control socket is a CURVE server with the member's key: the one its data endpoint has in the allow file. */
+	#controlCurve(keys: {publicKey: string; secretKey: string}, controlEndpoint: string): ControlCurve | undefined {
+		const allow = this.#allow;
+		if (allow === undefined) {
+			return undefined;
+		}
+
+		const member = this.#membership?.members().find((candidate) => candidate.control === controlEndpoint);
+		const serverKey = allow.serverKeyFor(controlEndpoint) ?? (member === undefined ? undefined : allow.serverKeyFor(member.endpoint));
+		return serverKey === undefined ? undefined : {...keys, serverKey};
 	}
 
 	async #startDemo(demo: DemoPeer, verb: string): Promise<PeerActionResult> {
@@ -325,6 +512,10 @@ export class MeshSession implements MeshController {
 			String(config.noiseSigma),
 			'--report-ms',
 			'1000',
+			// Demo peers are driven over their IPC channel (swarm/control.ts). Their default control
+			// port (data port + 1) could be a sibling's data port, picked at random, and the control
+			// server would load libzmq in every child: none for them, until they are driven through it.
+			'--no-control',
 		];
 		if (config.seed !== undefined) {
 			args.push('--seed', String((config.seed + index) % 2 ** 32));

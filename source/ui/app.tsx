@@ -20,10 +20,23 @@ import {useTerminalSize, type TerminalSize} from './hooks/use-terminal-size.js';
 import {computeLayout, splitBody} from './layout.js';
 import {MeshStore} from './mesh-store.js';
 import {buildRows, filterRows, sortRows} from './peer-rows.js';
-import {initialUiState, keysOf, placeSelection, reduceUi, type UiAction, type UiEffect} from './state.js';
-import {statusLine} from './status-line.js';
+import {writeScreenshot, type ScreenSource} from './screenshot.js';
+import {initialUiState, keysOf, placeSelection, reduceUi, type ReplayCommand, type UiAction, type UiEffect} from './state.js';
+import {statusLine, type StatusLine} from './status-line.js';
 import type {Painter} from './terminal/index.js';
 import {createTheme, ThemeContext, type Tone} from './theme.js';
+
+/** Where a replay stands, and how to move it: the replay player (run/replay-player.ts) gives it. */
+export type ReplayControl = {
+	playing: boolean;
+	speed: number;
+	/** The recording's first and last record times (recorded wall clock). */
+	startMs: number;
+	endMs: number;
+	/** Played to the end (paused there). */
+	atEnd: boolean;
+	command: (command: ReplayCommand) => void;
+};
 
 export type AppProps = {
 	controller: MeshController;
@@ -48,6 +61,18 @@ export type AppProps = {
 	terminal passes the one of its screen diff. Without it the panes are plain Ink text.
 	*/
 	painter?: Painter;
+	/**
+	A replay (`chorus-tui replay`) instead of a live mesh: its keys work, the fault keys are off and the
+	footer says REPLAY.
+	*/
+	replay?: ReplayControl;
+	/** What `S` writes: the screen as painted. Without it, `S` says it cannot. */
+	screen?: ScreenSource;
+	/**
+	Where `S` writes its SVG and text files.
+	@default the current directory
+	*/
+	screenshotDir?: string;
 };
 
 export function App(props: AppProps) {
@@ -61,7 +86,11 @@ export function App(props: AppProps) {
 	);
 }
 
-function Screen({controller, ttlMs, readonly = false, size: fixedSize, store: givenStore, painter}: AppProps) {
+function Screen({controller, ttlMs, readonly: readonlyFlag = false, size: fixedSize, store: givenStore, painter, replay, screen, screenshotDir = '.'}: AppProps) {
+	// Nothing in a replay changes a mesh.
+	const readonly = readonlyFlag || replay !== undefined;
+	const replayRef = useRef(replay);
+	replayRef.current = replay;
 	const {exit} = useApp();
 	const terminalSize = useTerminalSize();
 	const {columns, rows} = fixedSize ?? terminalSize;
@@ -99,6 +128,7 @@ function Screen({controller, ttlMs, readonly = false, size: fixedSize, store: gi
 			const {state: next, effects} = reduceUi(stateRef.current, action, {
 				...onScreen.current,
 				readonly,
+				replay: replayRef.current !== undefined,
 				nowMs: Date.now(),
 				liveView: store.getView(),
 				faultsInForce: () => controller.snapshot().faults,
@@ -113,13 +143,16 @@ function Screen({controller, ttlMs, readonly = false, size: fixedSize, store: gi
 					controller,
 					store,
 					exit,
+					replay: replayRef.current,
+					screen,
+					screenshotDir,
 					report(text, tone) {
 						dispatch({type: 'report', text, tone});
 					},
 				});
 			}
 		},
-		[controller, store, readonly, exit],
+		[controller, store, readonly, exit, screen, screenshotDir],
 	);
 
 	useEffect(() => {
@@ -137,11 +170,13 @@ function Screen({controller, ttlMs, readonly = false, size: fixedSize, store: gi
 	}
 
 	if (state.helpOpen) {
-		return <HelpOverlay columns={columns} lines={layout.frameLines} readonly={readonly} />;
+		return <HelpOverlay columns={columns} lines={layout.frameLines} readonly={readonly} replay={replay !== undefined} />;
 	}
 
 	// A message's time is up at the first render after it: the store's samples render 10 times a second.
-	const status = statusLine(state, {rows: shownRows, selected, scrollTop, height: tableRows}, Date.now(), (id) => controller.isDemoPeer(id));
+	const status = replay
+		? replayStatus(state, replay, view.wallMs)
+		: statusLine(state, {rows: shownRows, selected, scrollTop, height: tableRows}, Date.now(), (id) => controller.isDemoPeer(id));
 	// With a painter every pane below is painted, and Ink's own output would be a blank frame: Ink
 	// still builds it cell by cell (about 7 MB of garbage a frame at 120×40, most of the garbage
 	// collector's work). So the column gets no height of its own: Yoga lays the panes out just the
@@ -155,6 +190,7 @@ function Screen({controller, ttlMs, readonly = false, size: fixedSize, store: gi
 				columns={columns}
 				frozen={state.frozenView !== undefined}
 				readonly={readonly}
+				replay={replay !== undefined}
 			/>
 			<PeerTable
 				rows={shownRows}
@@ -167,15 +203,43 @@ function Screen({controller, ttlMs, readonly = false, size: fixedSize, store: gi
 				emptyText={state.filter === '' ? 'waiting for peers…' : `no peer id contains "${state.filter}" (Esc clears the filter)`}
 			/>
 			<EventLog entries={view.log} lines={logLines} columns={columns} />
-			<Footer columns={columns} status={status.text} statusTone={status.tone} readonly={readonly} />
+			<Footer columns={columns} status={status.text} statusTone={status.tone} readonly={readonly} replay={replay !== undefined} />
 		</Box>
 	);
+}
+
+/** Session time as m:ss.mmm. */
+function formatSessionTime(ms: number): string {
+	const clamped = Math.max(0, ms);
+	const minutes = Math.floor(clamped / 60_000);
+	return `${minutes}:${((clamped % 60_000) / 1000).toFixed(3).padStart(6, '0')}`;
+}
+
+/**
+A replay's status line: playing or paused, the speed, and the session time of the view on screen
+(the recorded clock of its snapshot, to the millisecond), unless an action's result is fresh.
+*/
+function replayStatus(state: Parameters<typeof statusLine>[0], replay: ReplayControl, viewWallMs: number): StatusLine {
+	if (state.quitting) {
+		return {text: 'leaving the replay…', tone: 'warn'};
+	}
+
+	if (state.message && state.message.untilWallMs > Date.now()) {
+		return {text: state.message.text, tone: state.message.tone};
+	}
+
+	const speed = replay.speed < 1 ? `${replay.speed === 0.25 ? '¼' : '½'}×` : `${replay.speed}×`;
+	const where = `${formatSessionTime(viewWallMs - replay.startMs)} / ${formatSessionTime(replay.endMs - replay.startMs)}`;
+	return {text: `${replay.playing ? '▶ playing' : replay.atEnd ? '■ end' : '❚❚ paused'} ${speed}  at ${where}`, tone: replay.playing ? 'action' : 'muted'};
 }
 
 type EffectTools = {
 	controller: MeshController;
 	store: MeshStore;
 	exit: () => void;
+	replay: ReplayControl | undefined;
+	screen: ScreenSource | undefined;
+	screenshotDir: string;
 	/** Show an effect's result on the status line. */
 	report: (text: string, tone: Tone) => void;
 };
@@ -185,7 +249,7 @@ Do on the controller what a key asked for, and show the result on the status lin
 records what it did as an event, which reaches the log; a refusal is not an event, so it is logged
 here.
 */
-function perform(effect: UiEffect, {controller, store, exit, report}: EffectTools): void {
+function perform(effect: UiEffect, {controller, store, exit, replay, screen, screenshotDir, report}: EffectTools): void {
 	/** A change the controller makes at once or refuses by throwing one line. */
 	const attempt = (change: () => void, done: {text: string; tone: Tone}) => {
 		try {
@@ -246,6 +310,30 @@ function perform(effect: UiEffect, {controller, store, exit, report}: EffectTool
 
 		case 'revive-peer': {
 			act(controller.revivePeer(effect.id));
+			break;
+		}
+
+		case 'replay': {
+			replay?.command(effect.command);
+			break;
+		}
+
+		case 'screenshot': {
+			if (!screen) {
+				report('screenshot: this screen has no painter to read', 'warn');
+				break;
+			}
+
+			writeScreenshot(screen, screenshotDir).then(
+				({svgPath}) => {
+					report(`screenshot ${escapeControl(svgPath)} (+ .txt)`, 'action');
+				},
+				(error: unknown) => {
+					const text = `screenshot failed: ${escapeControl((error as NodeJS.ErrnoException).code ?? (error as Error).message)}`;
+					store.log(text, 'bad');
+					report(text, 'bad');
+				},
+			);
 			break;
 		}
 

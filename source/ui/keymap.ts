@@ -23,7 +23,20 @@ export type Action =
 	| 'filter'
 	| 'sort'
 	| 'help'
+	| 'screenshot'
+	| 'replay-play'
+	| 'replay-faster'
+	| 'replay-slower'
+	| 'replay-back'
+	| 'replay-forward'
+	| 'replay-previous-event'
+	| 'replay-next-event'
+	| 'replay-start'
+	| 'replay-end'
 	| 'quit';
+
+/** Which screen a key works on: the live mesh, a replay (`chorus-tui replay`), or both when unset. */
+export type KeyMode = 'live' | 'replay';
 
 export type KeyBinding = {
 	action: Action;
@@ -38,8 +51,10 @@ export type KeyBinding = {
 	hint?: string;
 	/** The key as the footer shows it, when not the first of `keys`. */
 	hintKey?: string;
-	/** The key changes the mesh (a fault or a process): off with `--readonly`. */
+	/** The key changes the mesh (a fault or a process): off with `--readonly` and in a replay. */
 	changesMesh: boolean;
+	/** Only on this screen; a key of one mode takes precedence over a key of both (space, g, G in a replay). */
+	mode?: KeyMode;
 	matches: (input: string, key: Key) => boolean;
 };
 
@@ -47,6 +62,10 @@ export type KeyBinding = {
 export const DROP_STEPS = [0, 0.1, 0.3, 0.5, 1] as const;
 /** Added inbound delays in milliseconds that `l` steps through. */
 export const DELAY_STEPS_MS = [0, 50, 200, 1000] as const;
+/** Replay speeds that `+` and `-` step through. */
+export const REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16] as const;
+/** How far ← and → seek in a replay. */
+export const REPLAY_SEEK_MS = 5000;
 
 export const KEYMAP: readonly KeyBinding[] = [
 	{
@@ -182,6 +201,95 @@ export const KEYMAP: readonly KeyBinding[] = [
 		matches: (input) => input === '?',
 	},
 	{
+		action: 'screenshot',
+		keys: 'S',
+		hint: 'shot',
+		description: 'screenshot: the screen as SVG and as text, in --screenshot-dir',
+		changesMesh: false,
+		matches: (input) => input === 'S',
+	},
+	{
+		action: 'replay-play',
+		keys: 'space',
+		hint: 'play',
+		description: 'play or pause the replay',
+		changesMesh: false,
+		mode: 'replay',
+		matches: (input) => input === ' ',
+	},
+	{
+		action: 'replay-faster',
+		keys: '+',
+		hint: 'speed',
+		hintKey: '+-',
+		description: `replay faster (up to ${REPLAY_SPEEDS.at(-1)}×)`,
+		changesMesh: false,
+		mode: 'replay',
+		matches: (input) => input === '+' || input === '=',
+	},
+	{
+		action: 'replay-slower',
+		keys: '-',
+		description: 'replay slower (down to ¼×)',
+		changesMesh: false,
+		mode: 'replay',
+		matches: (input) => input === '-' || input === '_',
+	},
+	{
+		action: 'replay-back',
+		keys: '←',
+		hint: 'seek',
+		hintKey: '←→',
+		description: `back ${REPLAY_SEEK_MS / 1000} s`,
+		changesMesh: false,
+		mode: 'replay',
+		matches: (_input, key) => key.leftArrow,
+	},
+	{
+		action: 'replay-forward',
+		keys: '→',
+		description: `forward ${REPLAY_SEEK_MS / 1000} s`,
+		changesMesh: false,
+		mode: 'replay',
+		matches: (_input, key) => key.rightArrow,
+	},
+	{
+		action: 'replay-previous-event',
+		keys: '[',
+		hint: 'event',
+		hintKey: '[]',
+		description: 'to the previous event',
+		changesMesh: false,
+		mode: 'replay',
+		matches: (input) => input === '[',
+	},
+	{
+		action: 'replay-next-event',
+		keys: ']',
+		description: 'to the next event',
+		changesMesh: false,
+		mode: 'replay',
+		matches: (input) => input === ']',
+	},
+	{
+		action: 'replay-start',
+		keys: 'g',
+		hint: 'start/end',
+		hintKey: 'gG',
+		description: 'to the start of the recording',
+		changesMesh: false,
+		mode: 'replay',
+		matches: (input) => input === 'g',
+	},
+	{
+		action: 'replay-end',
+		keys: 'G',
+		description: 'to the end of the recording',
+		changesMesh: false,
+		mode: 'replay',
+		matches: (input) => input === 'G',
+	},
+	{
 		action: 'quit',
 		keys: 'q Ctrl-C',
 		hint: 'quit',
@@ -191,8 +299,8 @@ export const KEYMAP: readonly KeyBinding[] = [
 	},
 ];
 
-/** The binding a key press means, if any. Ctrl-C is checked before `c` (clear faults). */
-export function bindingFor(input: string, key: Key): KeyBinding | undefined {
+/** The binding a key press means on a screen, if any. Ctrl-C is checked before `c` (clear faults). */
+export function bindingFor(input: string, key: Key, mode: KeyMode = 'live'): KeyBinding | undefined {
 	if (key.ctrl && input === 'c') {
 		return KEYMAP.find((binding) => binding.action === 'quit');
 	}
@@ -201,7 +309,15 @@ export function bindingFor(input: string, key: Key): KeyBinding | undefined {
 		return undefined;
 	}
 
-	return KEYMAP.find((binding) => binding.matches(input, key));
+	return (
+		KEYMAP.find((binding) => binding.mode === mode && binding.matches(input, key))
+		?? KEYMAP.find((binding) => binding.mode === undefined && binding.matches(input, key))
+	);
+}
+
+/** The bindings that work on a screen (the help overlay and the footer list these). */
+export function bindingsOf(mode: KeyMode): KeyBinding[] {
+	return KEYMAP.filter((binding) => binding.mode === undefined || binding.mode === mode);
 }
 
 /** The step after `current` in `steps`, wrapping to the first; a value between steps goes up. */

@@ -153,6 +153,14 @@ export class MeshStore {
 		this.#publish(this.#sampleOrKeep());
 	}
 
+	/**
+	Take a timed sample now, as the store's own timer does: a replay drives it from recorded
+	snapshots (with a recorded clock), so that it shows the same frames the live screen showed.
+	*/
+	tick(): void {
+		this.#tick();
+	}
+
 	/** A timed sample: shown at once when it changes what a glance reads, else at the quiet rate. */
 	#tick(): void {
 		if (this.#quietRefreshMs <= 0) {

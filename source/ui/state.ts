@@ -67,7 +67,26 @@ export type UiEffect =
 	| {kind: 'set-inbound-fault'; target: string; patch: Partial<InboundFault>; done: Done}
 	| {kind: 'clear-faults'; done: Done}
 	| {kind: 'kill-peer' | 'toggle-pause-peer' | 'revive-peer'; id: string}
+	/** Write the screen as it is now to the screenshot folder (SVG and text). */
+	| {kind: 'screenshot'}
+	/** Move a replay: play or pause, change speed, seek. */
+	| {kind: 'replay'; command: ReplayCommand}
 	| {kind: 'quit'};
+
+/** What the replay keys ask of the player. */
+export type ReplayCommand = 'toggle-play' | 'faster' | 'slower' | 'back' | 'forward' | 'previous-event' | 'next-event' | 'start' | 'end';
+
+const REPLAY_COMMANDS: Partial<Record<Action, ReplayCommand>> = {
+	'replay-play': 'toggle-play',
+	'replay-faster': 'faster',
+	'replay-slower': 'slower',
+	'replay-back': 'back',
+	'replay-forward': 'forward',
+	'replay-previous-event': 'previous-event',
+	'replay-next-event': 'next-event',
+	'replay-start': 'start',
+	'replay-end': 'end',
+};
 
 /** What is on the screen when a key is pressed: the reducer reads it, never changes it. */
 export type UiContext = {
@@ -75,8 +94,14 @@ export type UiContext = {
 	rows: readonly PeerRowData[];
 	/** Rows the table shows at once: what PgUp and PgDn move by. */
 	pageRows: number;
-	/** Every key that changes the mesh is off (--readonly). */
+	/** Every key that changes the mesh is off (--readonly, and in a replay). */
 	readonly: boolean;
+	/**
+	The screen is a replay (`chorus-tui replay`): its keys (space, + -, ← →, [ ], g G) work and the
+	fault keys say they are off.
+	@default false
+	*/
+	replay?: boolean;
 	/** Wall-clock time now: when a status message is due to go. */
 	nowMs: number;
 	/** The mesh as the store holds it now: what space freezes on. */
@@ -163,12 +188,16 @@ function reduceKey(state: UiState, input: string, key: Key, context: UiContext):
 		return stateOnly({...state, helpOpen: false});
 	}
 
-	const binding = bindingFor(input, key);
+	const binding = bindingFor(input, key, context.replay ? 'replay' : 'live');
 	if (!binding) {
 		return stateOnly(key.escape && state.filter !== '' ? {...state, filter: ''} : state);
 	}
 
 	const cleared = state.message === undefined ? state : {...state, message: undefined};
+	if (context.replay && binding.changesMesh) {
+		return stateOnly(say(cleared, context, `replay: ${binding.keys} is off (nothing here changes a mesh)`, 'warn'));
+	}
+
 	if (context.readonly && binding.changesMesh) {
 		return stateOnly(say(cleared, context, `read-only (--readonly): ${binding.keys} is off`, 'warn'));
 	}
@@ -268,8 +297,17 @@ function runAction(state: UiState, action: Action, context: UiContext): Reduced 
 			return stateOnly({...state, helpOpen: true});
 		}
 
+		case 'screenshot': {
+			return {state, effects: [{kind: 'screenshot'}]};
+		}
+
 		case 'quit': {
 			return quit(state);
+		}
+
+		default: {
+			const command = REPLAY_COMMANDS[action];
+			return command === undefined ? stateOnly(state) : {state, effects: [{kind: 'replay', command}]};
 		}
 	}
 }

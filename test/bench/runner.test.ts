@@ -87,7 +87,7 @@ describe('npm run bench -- --quick', () => {
 		expect(report.machine.cpuModel).not.toBe('');
 		expect(report.machine.node).toMatch(/^v\d+/);
 		expect(report.machine.libzmq).toMatch(/^\d+\.\d+\.\d+$/);
-		expect(report.modules.map((module) => module.module)).toEqual(['ingest', 'cost', 'scale', 'ui', 'startup', 'resilience']);
+		expect(report.modules.map((module) => module.module)).toEqual(['ingest', 'cost', 'scale', 'ui', 'startup', 'resilience', 'fidelity', 'membership', 'record']);
 	});
 
 	test('every figure has a value field, its runs, and a verdict wherever it has a target', () => {

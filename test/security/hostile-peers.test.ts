@@ -7,11 +7,19 @@ The hostile peer is a bare ZeroMQ publisher that the node subscribes to: what on
 anyone who can take over one peer endpoint, can send without CURVE.
 */
 
+import {execFileSync, spawn, type ChildProcess} from 'node:child_process';
+import {readdirSync, readFileSync} from 'node:fs';
+import {createInterface} from 'node:readline';
+import {fileURLToPath} from 'node:url';
 import {afterEach, describe, expect, it} from 'vitest';
 import {MAX_LAMPORT_TIME} from '../../source/mesh/model/lamport.js';
 import {MAX_INCARNATION_AHEAD_MS} from '../../source/mesh/model/peer-table.js';
+import type {EngineChoice} from '../../source/mesh/net/engine/select.js';
+import type {TransportOptions} from '../../source/mesh/net/transport.js';
 import {ChorusNode} from '../../source/mesh/node.js';
 import {eventually, nextEvent, RawPeer, sleep, testNodeOptions} from '../helpers/nodes.js';
+import {freePort} from '../helpers/ports.js';
+import {HeadlessProcess, peerOf} from '../helpers/headless-process.js';
 
 const nodes: ChorusNode[] = [];
 const rawPeers: RawPeer[] = [];
@@ -213,3 +221,274 @@ describe('clock poisoning: a newcomer to a mesh at ~5,000,000', () => {
 		expect(isAlive(elder, 'newcomer') && isAlive(follower, 'newcomer') && isAlive(elder, 'follower')).toBe(true);
 	}, 20_000);
 });
+
+// ——— Resource bounds of the network layer (issue 12, items 1–4 and 6) ———
+// The attacker runs in a process of its own (zmtp-attacker.mjs), speaking raw ZMTP: in the test's
+// process its flood would share the node's event loop and measure the test, not the node.
+
+const ATTACKER = fileURLToPath(new URL('zmtp-attacker.mjs', import.meta.url));
+const attackers: ChildProcess[] = [];
+const headless: HeadlessProcess[] = [];
+const ATTACK_MS = 6000;
+/** How much the test process's resident memory may grow during one attack (two nodes live in it). */
+const RSS_GROWTH_BOUND_MB = 200;
+
+afterEach(async () => {
+	for (const child of attackers.splice(0)) {
+		child.kill('SIGKILL');
+	}
+
+	await Promise.all(headless.splice(0).map(async (child) => child.stop()));
+});
+
+type AttackerReport = {ready?: boolean; port?: number; sent?: number; open?: number; closed?: number; errors?: number};
+
+/** Start the attacker; resolves with its first line (ready, and the port it listens on when it does). */
+async function attacker(options: Record<string, unknown>): Promise<{child: ChildProcess; ready: AttackerReport; last: () => AttackerReport}> {
+	// A port from the same source as the nodes' (never handed out twice): with port 0 the kernel could
+	// give the attacker one a node is about to bind.
+	const child = spawn(process.execPath, [ATTACKER, JSON.stringify({port: await freePort(), ...options})], {stdio: ['ignore', 'pipe', 'inherit']});
+	attackers.push(child);
+	let last: AttackerReport = {};
+	const ready = await new Promise<AttackerReport>((resolve, reject) => {
+		createInterface({input: child.stdout}).on('line', (line) => {
+			const report = JSON.parse(line) as AttackerReport;
+			if (report.ready === true) {
+				resolve(report);
+			} else {
+				last = report;
+			}
+		});
+		child.once('exit', (code) => {
+			reject(new Error(`the attacker exited (${code})`));
+		});
+	});
+	return {child, ready, last: () => last};
+}
+
+type AttackFigures = {tickShare: number; rssStartMb: number; rssPeakMb: number; tickP99Ms: number; cpuShare: number};
+
+/** Watch `node` for `ms`: its tick rate as a share of HZ, and this process's resident memory, sampled every 100 ms. */
+async function watch(node: ChorusNode, ms = ATTACK_MS): Promise<AttackFigures> {
+	const rssStartMb = process.memoryUsage().rss / 2 ** 20;
+	let rssPeakMb = rssStartMb;
+	const sampler = setInterval(() => {
+		rssPeakMb = Math.max(rssPeakMb, process.memoryUsage().rss / 2 ** 20);
+	}, 100);
+	const cpuBefore = process.cpuUsage();
+	const wallBefore = performance.now();
+	try {
+		const tickShare = await tickRateShare(node, ms);
+		const cpu = process.cpuUsage(cpuBefore);
+		const cpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - wallBefore);
+		return {tickShare, rssStartMb, rssPeakMb, tickP99Ms: node.snapshot().stats.tickLateMs.p99, cpuShare};
+	} finally {
+		clearInterval(sampler);
+	}
+}
+
+function report(name: string, figures: AttackFigures, counts: unknown): void {
+	console.log(
+		`${name}: ${Math.round(figures.tickShare * 100)} % of the tick rate (p99 late ${figures.tickP99Ms} ms), CPU ${Math.round(figures.cpuShare * 100)} % of a core (both nodes), RSS ${Math.round(figures.rssStartMb)} → peak ${Math.round(figures.rssPeakMb)} MiB, ${JSON.stringify(counts)}`,
+	);
+}
+
+function expectSurvived(figures: AttackFigures, node: ChorusNode, legitimate: ChorusNode): void {
+	expect(figures.tickShare).toBeGreaterThanOrEqual(0.7);
+	expect(figures.rssPeakMb - figures.rssStartMb).toBeLessThan(RSS_GROWTH_BOUND_MB);
+	expect(isAlive(node, legitimate.id) && isAlive(legitimate, node.id)).toBe(true);
+}
+
+async function startOn(engine: EngineChoice, id: string, peerEndpoints: string[] = [], transport: Partial<TransportOptions> = {}): Promise<ChorusNode> {
+	const node = new ChorusNode(await testNodeOptions({id, peerEndpoints, hz: HZ, transport: {engine, ...transport}}));
+	nodes.push(node);
+	await node.start();
+	return node;
+}
+
+const ENGINES: EngineChoice[] = ['builtin', 'libzmq'];
+
+describe('a publisher we dial sends endless empty frames with MORE', () => {
+	// The built-in engine only: libzmq queues the parts of an unfinished message without any bound
+	// (its high-water mark counts whole messages, and it has no part limit), about 64 bytes per 2-byte
+	// frame: measured here, 79 → 441 MiB in 6 s, the silence watchdog's redial the only brake.
+	it.each(['builtin'] as const)('on %s: the link is cut as too-many-parts and redialled with backoff; the node ticks, its legitimate peer stays', async (engine) => {
+		const hostile = await attacker({mode: 'empty-more'});
+		const target = await startOn(engine, 'target', [`tcp://127.0.0.1:${hostile.ready.port}`]);
+		const legitimate = await startNode('legitimate');
+		await link(target, legitimate);
+		const figures = await watch(target);
+		const {stats} = target.snapshot();
+		report(`empty MORE frames (${engine})`, figures, {linkRefused: stats.linkRefused, attackerSentMb: Math.round((hostile.last().sent ?? 0) / 2 ** 20), attackerConnections: hostile.last().open});
+		expectSurvived(figures, target, legitimate);
+		expect(stats.linkRefused?.['too-many-parts']).toBeGreaterThanOrEqual(1);
+		// Backoff: cut, then redialled ever more slowly (0.1, 0.2 … 5 s), not ten times a second.
+		expect(hostile.last().open ?? 0).toBeLessThan(12);
+		expect(target.snapshot().peers.map((peer) => peer.id)).toEqual(['legitimate']);
+	}, 30_000);
+});
+
+describe('a publisher we dial floods tiny unknown commands', () => {
+	it.each(ENGINES)('on %s: the node does not freeze; the built-in engine cuts the link as command-flood', async (engine) => {
+		const hostile = await attacker({mode: 'unknown-commands'});
+		const target = await startOn(engine, 'target', [`tcp://127.0.0.1:${hostile.ready.port}`]);
+		const legitimate = await startNode('legitimate');
+		await link(target, legitimate);
+		const figures = await watch(target);
+		const {stats} = target.snapshot();
+		report(`unknown commands (${engine})`, figures, {linkRefused: stats.linkRefused, attackerSentMb: Math.round((hostile.last().sent ?? 0) / 2 ** 20), attackerConnections: hostile.last().open});
+		expectSurvived(figures, target, legitimate);
+		if (engine === 'builtin') {
+			expect(stats.linkRefused?.['command-flood']).toBeGreaterThanOrEqual(1);
+			// Backoff: cut, then redialled ever more slowly, not ten times a second.
+			expect(hostile.last().open ?? 0).toBeLessThan(12);
+		}
+	}, 30_000);
+});
+
+describe('three subscribers flood PING and never read', () => {
+	it.each(ENGINES)('on %s: PONGs stay bounded, the node ticks, its legitimate peer stays', async (engine) => {
+		const target = await startOn(engine, 'target');
+		const legitimate = await startNode('legitimate');
+		await link(target, legitimate);
+		await attacker({mode: 'ping-flood', target: target.endpoint, clients: 3});
+		const figures = await watch(target);
+		const {stats} = target.snapshot();
+		report(`PING flood (${engine})`, figures, {refused: stats.refused, connections: stats.connections});
+		expectSurvived(figures, target, legitimate);
+		if (engine === 'builtin') {
+			// Each flooding client is cut at its control budget; none is left holding PONGs.
+			expect(stats.refused?.['command-flood']).toBeGreaterThanOrEqual(3);
+			expect(stats.connections).toBe(1);
+		}
+	}, 30_000);
+});
+
+describe('many subscribers with long, huge (> 16,383 chars) and thousands of short prefixes', () => {
+	it('are bounded node-wide in count and bytes; the newest are refused and counted, and publishing stays cheap', async () => {
+		const target = await startOn('builtin', 'target');
+		const legitimate = await startNode('legitimate');
+		await link(target, legitimate);
+		// 30 connections × (5 of 60,000 bytes + 10 of 20,000 + 900 short): 15 MiB and 27,450 prefixes, past both bounds.
+		const connections = 30;
+		const hostile = await attacker({mode: 'prefixes', target: target.endpoint, connections, long: 5, huge: 10, short: 900});
+		const figures = await watch(target);
+		const {stats} = target.snapshot();
+		report('subscriptions', figures, {
+			refused: stats.refused,
+			connections: stats.connections,
+			subscriptions: stats.subscriptions,
+			subscriptionMb: Math.round(((stats.subscriptionBytes ?? 0) / 2 ** 20) * 10) / 10,
+			attackerSentMb: Math.round((hostile.last().sent ?? 0) / 2 ** 20),
+		});
+		expectSurvived(figures, target, legitimate);
+		expect(stats.connections).toBe(connections + 1);
+		expect(stats.refused?.['subscription-limit']).toBeGreaterThan(0);
+		expect(stats.subscriptions).toBeLessThanOrEqual(10_000);
+		expect(stats.subscriptionBytes).toBeLessThanOrEqual(4 * 2 ** 20);
+		// Thousands of prefixes that begin as our messages do cost each publish little, once the stream of
+		// subscriptions is over: the CPU of this process (both nodes, 41 subscribers) stays low.
+		const steady = await watch(target, 2000);
+		console.log(`subscriptions, steady state: CPU ${Math.round(steady.cpuShare * 100)} % of a core, ${Math.round(steady.tickShare * 100)} % of the tick rate`);
+		expect(steady.cpuShare).toBeLessThan(0.25);
+	}, 30_000);
+});
+
+describe('a connection flood past --max-connections, and a legitimate peer that restarts during it', () => {
+	it('refuses the excess and counts it, keeps its own dials, and redials the restarted peer', async () => {
+		const maxConnections = 200;
+		const target = await startOn('builtin', 'target', [], {maxConnections});
+		let legitimate = await startNode('legitimate');
+		await link(target, legitimate);
+		const legitimateEndpoint = legitimate.endpoint;
+		const flooding = attacker({mode: 'connections', target: target.endpoint, count: 1500});
+		const figures = await watch(target);
+		await flooding;
+		// On a loaded machine the last connects may still be retrying (a full SYN backlog).
+		await eventually('the flood met the bound', () => (target.snapshot().stats.refused?.['max-connections'] ?? 0) > 1000, 15_000);
+		let {stats} = target.snapshot();
+		expect(stats.connections).toBeLessThanOrEqual(maxConnections);
+
+		// The peer restarts on the same endpoint while the flood holds every connection slot: our dial
+		// to it comes out of the reserve, and the new incarnation is admitted.
+		const restartedMark = performance.now();
+		await legitimate.stop();
+		nodes.splice(nodes.indexOf(legitimate), 1);
+		legitimate = new ChorusNode({...(await testNodeOptions({id: 'legitimate', hz: HZ})), bindEndpoint: legitimateEndpoint});
+		nodes.push(legitimate);
+		const incarnation = legitimate.incarnation;
+		await legitimate.start();
+		await eventually('the restarted peer is admitted', () => target.snapshot().peers.some((peer) => peer.id === 'legitimate' && peer.incarnation === incarnation && peer.state !== 'evicted'), 5000);
+		const readmittedMs = Math.round(performance.now() - restartedMark);
+		stats = target.snapshot().stats;
+		report('connection flood', figures, {refused: stats.refused, connections: stats.connections, dialFailed: stats.dialFailed, readmittedMs});
+		expect(figures.tickShare).toBeGreaterThanOrEqual(0.7);
+		expect(figures.rssPeakMb - figures.rssStartMb).toBeLessThan(RSS_GROWTH_BOUND_MB);
+	}, 45_000);
+});
+
+describe('a connection flood against a node on --engine libzmq that runs out of descriptors', () => {
+	it('never exits on EMFILE: counts it, sheds the flood, keeps ticking, and redials its restarted peer during it', async () => {
+		let legitimate = await startNode('legitimate');
+		const legitimateEndpoint = legitimate.endpoint;
+		const target = new HeadlessProcess(['--id', 'target', '--bind', String(await freePort()), '--peer', legitimateEndpoint, '--demo', '0', '--engine', 'libzmq', '--max-connections', '200', '--report-ms', '250']);
+		headless.push(target);
+		await target.waitForSnapshot((snapshot) => peerOf(snapshot, 'legitimate')?.state === 'alive', 10_000);
+		const endpoint = (target.lastSnapshot()!.node as {endpoint: string}).endpoint;
+		legitimate.addPeer(endpoint);
+		// Few descriptors to spare, as under a flood of tens of thousands on the default limit.
+		const pid = nodePid(target.pid);
+		const open = readdirSync(`/proc/${pid}/fd`).length;
+		const limit = open + 150;
+		execFileSync('prlimit', [`--pid=${pid}`, `--nofile=${limit}:${limit}`]);
+
+		const before = target.lastSnapshot()!;
+		const flood = await attacker({mode: 'connections', target: endpoint, count: 600});
+		const rssPeakKb = {value: 0};
+		const sampler = setInterval(() => {
+			rssPeakKb.value = Math.max(rssPeakKb.value, residentKb(pid));
+		}, 100);
+		await sleep(1500);
+		// The peer restarts while no descriptor is to be had: the link goes silent, its socket is
+		// made afresh (where `new zmq.Subscriber` threw EMFILE, uncaught, and the node exited).
+		await legitimate.stop();
+		nodes.splice(nodes.indexOf(legitimate), 1);
+		await sleep(3000);
+		legitimate = new ChorusNode({...(await testNodeOptions({id: 'legitimate', hz: HZ})), bindEndpoint: legitimateEndpoint});
+		nodes.push(legitimate);
+		const incarnation = legitimate.incarnation;
+		const restartedMs = performance.now();
+		await legitimate.start();
+		const readmitted = await target.waitForSnapshot((snapshot) => peerOf(snapshot, 'legitimate')?.incarnation === incarnation && peerOf(snapshot, 'legitimate')?.state !== 'evicted', 10_000);
+		await sleep(1000);
+		const during = target.lastSnapshot()!;
+		expect(flood.child.exitCode).toBeNull();
+		clearInterval(sampler);
+		const tickShare = (during.stats.ticks - before.stats.ticks) / ((during.t - before.t) / 1000) / HZ;
+		console.log(
+			`libzmq descriptor flood (limit ${limit}): ${Math.round(tickShare * 100)} % of the tick rate, RSS peak ${Math.round(rssPeakKb.value / 1024)} MiB, refused ${JSON.stringify(during.stats.refused)}, links ${JSON.stringify(during.stats.linkRefused)}, connections ${during.stats.connections}, attacker ${JSON.stringify(flood.last())}; restarted peer re-admitted ${Math.round(readmitted.receivedAtMs - restartedMs)} ms after its start, during the flood`,
+		);
+		expect(target.child.exitCode).toBeNull();
+		expect(tickShare).toBeGreaterThanOrEqual(0.7);
+		expect(rssPeakKb.value / 1024).toBeLessThan(400);
+		const counted = (during.stats.refused?.descriptors ?? 0) + (during.stats.refused?.['max-connections'] ?? 0) + (during.stats.linkRefused?.descriptors ?? 0);
+		expect(counted).toBeGreaterThan(0);
+		expect(target.stderr).not.toMatch(/EMFILE|Too many open files/);
+	}, 40_000);
+});
+
+/** The node's own process: `node` may be a wrapper script that runs the real binary as its child. */
+function nodePid(pid: number): number {
+	const comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+	if (comm !== 'bash' && comm !== 'sh') {
+		return pid;
+	}
+
+	const child = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+	return child === undefined || child === '' ? pid : nodePid(Number(child));
+}
+
+function residentKb(pid: number): number {
+	const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+	return match === null ? 0 : Number(match[1]);
+}

@@ -17,6 +17,7 @@ import {
 	placeSelection,
 	reduceUi,
 	type Reduced,
+	type ReplayCommand,
 	type StatusMessage,
 	type UiContext,
 	type UiEffect,
@@ -231,7 +232,35 @@ const KEY_CASES: Record<Action, KeyCase> = {
 			expect(effects).toEqual([{kind: 'quit'}]);
 		},
 	},
+	screenshot: {
+		press: ['S'],
+		check({state, effects}) {
+			expect(state).toEqual(SHOWN);
+			expect(effects).toEqual([{kind: 'screenshot'}]);
+		},
+	},
+	'replay-play': replayCase([' '], 'toggle-play'),
+	'replay-faster': replayCase(['+'], 'faster'),
+	'replay-slower': replayCase(['-'], 'slower'),
+	'replay-back': replayCase(['', {leftArrow: true}], 'back'),
+	'replay-forward': replayCase(['', {rightArrow: true}], 'forward'),
+	'replay-previous-event': replayCase(['['], 'previous-event'),
+	'replay-next-event': replayCase([']'], 'next-event'),
+	'replay-start': replayCase(['g'], 'start'),
+	'replay-end': replayCase(['G'], 'end'),
 };
+
+/** A replay key: on a replay screen it asks the player for `command`, and changes nothing else. */
+function replayCase(keys: KeyCase['press'], command: ReplayCommand): KeyCase {
+	return {
+		press: keys,
+		context: contextOf({replay: true, readonly: true}),
+		check({state, effects}) {
+			expect(state).toEqual(SHOWN);
+			expect(effects).toEqual([{kind: 'replay', command}]);
+		},
+	};
+}
 
 describe('every key of the keymap', () => {
 	test('has a case here', () => {
@@ -439,5 +468,39 @@ describe('status line', () => {
 		expect(statusLine(said, table, NOW_MS + MESSAGE_MS - 1, isDemoPeer)).toEqual({text: 'all faults cleared', tone: 'fault'});
 		expect(statusLine(said, table, NOW_MS + MESSAGE_MS, isDemoPeer).tone).toBe('muted');
 		expect(statusLine({...said, quitting: true}, table, NOW_MS, isDemoPeer)).toEqual({text: 'stopping the demo peers and the node…', tone: 'warn'});
+	});
+});
+
+describe('replay', () => {
+	const replay = contextOf({replay: true, readonly: true});
+
+	test('space, g and G move the replay there, and keep their live meaning on a live screen', () => {
+		expect(press(SHOWN, ' ', {}, replay).effects).toEqual([{kind: 'replay', command: 'toggle-play'}]);
+		expect(press(SHOWN, ' ').state.frozenView).toBe(liveView);
+		expect(press(SHOWN, 'G').state.selectedId).toBe('demo-5');
+		expect(press(SHOWN, 'G', {}, replay).effects).toEqual([{kind: 'replay', command: 'end'}]);
+		// Home and End still select in a replay.
+		expect(press(SHOWN, '', {end: true}, replay).state.selectedId).toBe('demo-5');
+	});
+
+	test('the replay keys do nothing on a live screen', () => {
+		for (const input of ['+', '-', '[', ']']) {
+			expect(press(SHOWN, input)).toEqual({state: SHOWN, effects: []});
+		}
+
+		expect(press(SHOWN, '', {leftArrow: true})).toEqual({state: SHOWN, effects: []});
+	});
+
+	test('every key that changes a mesh is off and says REPLAY-wise why; selection, sort and S still work', () => {
+		for (const input of ['d', 'l', 'x', 'p', 'r', 'a', 'c']) {
+			const {state, effects} = press(SHOWN, input, {}, replay);
+			expect(effects).toEqual([]);
+			expect(state.message?.text).toMatch(/^replay: \S+ is off \(nothing here changes a mesh\)$/);
+			expect(state.confirmKill).toBeUndefined();
+		}
+
+		expect(press(SHOWN, 'j', {}, replay).state.selectedId).toBe('demo-2');
+		expect(press(SHOWN, 's', {}, replay).state.sort).toBe('age');
+		expect(press(SHOWN, 'S', {}, replay).effects).toEqual([{kind: 'screenshot'}]);
 	});
 });

@@ -6,7 +6,8 @@ The sockets take and hand out bytes (strings, Uint8Array, Buffer); no socket, de
 Node handle shows in their types. The frame codec for building raw peers is in `./protocol`.
 */
 
-export {ZmtpPublisher, MAX_SUBSCRIPTIONS, type ZmtpPublisherEvent, type ZmtpPublisherOptions} from './publisher.js';
+export {ZmtpPublisher, MAX_SUBSCRIPTIONS, type ZmtpClientRefusal, type ZmtpPublisherEvent, type ZmtpPublisherOptions} from './publisher.js';
+export {CONTROL_BURST_FRAMES, CONTROL_FRAMES_PER_SECOND, DEFAULT_MAX_MESSAGE_PARTS, MAX_PONG_BACKLOG_BYTES, type ZmtpFailure} from './connection.js';
 export {ZmtpSubscriber, type ZmtpReading, type ZmtpSubscriberEvent, type ZmtpSubscriberOptions} from './subscriber.js';
 export {EndpointError, formatTcpEndpoint, parseTcpEndpoint, type TcpEndpoint} from './endpoint.js';
 export {MessageQueue} from './message-queue.js';

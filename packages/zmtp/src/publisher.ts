@@ -4,14 +4,39 @@ subscriptions (prefix match, as ZeroMQ does) and never blocks: a subscriber that
 misses messages beyond its high-water mark.
 */
 
+import {createHash} from 'node:crypto';
 import net from 'node:net';
-import {ZmtpConnection} from './connection.js';
+import {ZmtpConnection, type ZmtpFailure} from './connection.js';
 import {descriptorOf, writeNow} from './descriptor.js';
 import {formatTcpEndpoint, parseTcpEndpoint} from './endpoint.js';
 import {encodeFrame, FLAG_MORE} from './frame.js';
 
-/** A connecting client's greeting or READY was unacceptable (CURVE, a REQ socket, garbage, silence): it was closed; the server goes on. */
-export type ZmtpPublisherEvent = {type: 'client-handshake-failed'; reason: string; code?: string};
+/**
+Why the publisher refused a client or part of what it sent (each reported as a `client-refused` event):
+- `max-connections`: accepted past maxConnections, closed at once;
+- `descriptors`: the process ran out of file descriptors (EMFILE, ENFILE) accepting it;
+- `subscription-limit`: a subscription past the publisher-wide bound (maxSubscriptions or
+  maxSubscriptionBytes), refused (the newest lose; the connection stays);
+- `too-many-subscriptions`: more than MAX_SUBSCRIPTIONS prefixes on one connection, closed;
+- `command-flood`, `too-many-parts`, `protocol`, `oversize`: a stream that broke a limit, closed;
+- `ping-dropped`: a PING left unanswered because the client does not read our PONGs.
+*/
+export type ZmtpClientRefusal =
+	| 'max-connections'
+	| 'descriptors'
+	| 'subscription-limit'
+	| 'too-many-subscriptions'
+	| 'ping-dropped'
+	| Exclude<ZmtpFailure, 'handshake'>;
+
+export type ZmtpPublisherEvent =
+	/**
+	A connecting client's greeting or READY was unacceptable (CURVE, a REQ socket, garbage, silence):
+	it was closed; the server goes on. `code` ETIMEDOUT: no handshake in time; ECONNCLOSED: the
+	client hung up before completing it.
+	*/
+	| {type: 'client-handshake-failed'; reason: string; code?: string}
+	| {type: 'client-refused'; reason: ZmtpClientRefusal; detail: string};
 
 export type ZmtpPublisherOptions = {
 	/** Messages queued per subscriber (written, not yet taken by the kernel) beyond which it misses messages. */
@@ -20,6 +45,12 @@ export type ZmtpPublisherOptions = {
 	maxIncomingBytes?: number;
 	/** A client that has not completed the handshake in this long is closed. @default 10000 */
 	handshakeTimeoutMs?: number;
+	/** Connections (handshaking or established) held at once; one more is closed as it is accepted. @default Infinity */
+	maxConnections?: number;
+	/** Distinct prefixes subscribed over all connections; newer ones are refused. @default 10000 */
+	maxSubscriptions?: number;
+	/** Bytes of those prefixes; newer ones are refused. @default 4194304 */
+	maxSubscriptionBytes?: number;
 	onEvent?: (event: ZmtpPublisherEvent) => void;
 };
 
@@ -32,11 +63,36 @@ Beyond it the connection is closed and counted in droppedClients.
 */
 export const MAX_SUBSCRIPTIONS = 1000;
 
+/**
+Prefixes up to this long are keyed by their text; longer ones by their length and a SHA-256 digest.
+V8 hashes a string over 16,383 characters by its length alone, so long prefixes of one length all
+collided in the map and every subscription cost a scan of the others: quadratic.
+*/
+const SHORT_PREFIX_BYTES = 64;
+
+/** The map key of a prefix. A digest key starts with U+0100, which latin1 text never holds. */
+function keyOf(prefix: Buffer): string {
+	return prefix.length <= SHORT_PREFIX_BYTES
+		? prefix.toString('latin1')
+		: `\u0100${prefix.length}:${createHash('sha256').update(prefix).digest('base64')}`;
+}
+
+/** What every subscriber's subscriptions hold together, against the publisher-wide bounds. */
+type SubscriptionBudget = {count: number; bytes: number; readonly maxCount: number; readonly maxBytes: number};
+
+type Prefix = {readonly bytes: Buffer; count: number};
+
+type Change = 'ok' | 'node-limit' | 'connection-limit';
+
 class Subscription {
-	/** Prefix (as latin1, which maps bytes one to one) → how many times it was subscribed. */
-	readonly counts = new Map<string, number>();
-	/** The distinct prefixes as bytes, for matching; stale after a change until the next match. */
-	prefixes: Buffer[] = [];
+	/** Prefix key (keyOf) → the prefix's bytes (a copy) and how many times it was subscribed. */
+	readonly prefixes = new Map<string, Prefix>();
+	/**
+	The distinct non-empty prefixes by their first byte, for matching: a message is compared only with
+	the prefixes that begin as it does, so thousands of prefixes that cannot match cost one lookup.
+	Stale after a change until the next match.
+	*/
+	byFirstByte: Array<Buffer[] | undefined> = [];
 	prefixesStale = false;
 	/** An empty prefix is subscribed: everything matches. */
 	matchAll = false;
@@ -53,29 +109,62 @@ class Subscription {
 
 	constructor(readonly connection: ZmtpConnection) {}
 
-	/** Returns false when the subscriber asks for more distinct prefixes than MAX_SUBSCRIPTIONS. */
-	change(prefix: Buffer, delta: 1 | -1): boolean {
-		const key = prefix.toString('latin1');
-		const count = (this.counts.get(key) ?? 0) + delta;
-		if (count < 0) {
-			// Cancelling what was never subscribed is ignored, as libzmq does.
-			return true;
+	/**
+	Subscribe (+1) or cancel (−1) a prefix. A new distinct prefix past MAX_SUBSCRIPTIONS on this
+	connection answers 'connection-limit'; one past the publisher-wide budget 'node-limit', and is not kept.
+	*/
+	change(prefix: Buffer, delta: 1 | -1, budget: SubscriptionBudget): Change {
+		// With the budget spent, a long prefix is refused before it is hashed: a flood of them past the
+		// bound costs a comparison each, not a digest of up to 64 KiB (even one already held is refused).
+		if (delta > 0 && prefix.length > SHORT_PREFIX_BYTES && (budget.count >= budget.maxCount || budget.bytes + prefix.length > budget.maxBytes)) {
+			return this.prefixes.size >= MAX_SUBSCRIPTIONS ? 'connection-limit' : 'node-limit';
 		}
 
-		if (count === 0) {
-			this.counts.delete(key);
-		} else {
-			if (count === 1 && this.counts.size >= MAX_SUBSCRIPTIONS) {
-				return false;
+		const key = keyOf(prefix);
+		const entry = this.prefixes.get(key);
+		if (entry === undefined) {
+			if (delta < 0) {
+				// Cancelling what was never subscribed is ignored, as libzmq does.
+				return 'ok';
 			}
 
-			this.counts.set(key, count);
+			if (this.prefixes.size >= MAX_SUBSCRIPTIONS) {
+				return 'connection-limit';
+			}
+
+			if (budget.count >= budget.maxCount || budget.bytes + prefix.length > budget.maxBytes) {
+				return 'node-limit';
+			}
+
+			budget.count++;
+			budget.bytes += prefix.length;
+			// A copy: the prefix is a view of a read chunk of up to 64 KiB, which it would keep alive.
+			this.prefixes.set(key, {bytes: Buffer.from(prefix), count: 1});
+		} else if (entry.count + delta > 0) {
+			entry.count += delta;
+			return 'ok';
+		} else {
+			this.prefixes.delete(key);
+			budget.count--;
+			budget.bytes -= entry.bytes.length;
 		}
 
 		// Rebuilt at the next send, so that a burst of subscriptions costs one rebuild, not one each.
 		this.prefixesStale = true;
-		this.matchAll = this.counts.has('');
-		return true;
+		this.matchAll = this.prefixes.has('');
+		return 'ok';
+	}
+
+	/** Give this connection's prefixes back to the publisher-wide budget (it is closing). */
+	release(budget: SubscriptionBudget): void {
+		for (const {bytes} of this.prefixes.values()) {
+			budget.count--;
+			budget.bytes -= bytes.length;
+		}
+
+		this.prefixes.clear();
+		this.byFirstByte = [];
+		this.matchAll = false;
 	}
 
 	matches(body: Buffer): boolean {
@@ -85,10 +174,20 @@ class Subscription {
 
 		if (this.prefixesStale) {
 			this.prefixesStale = false;
-			this.prefixes = [...this.counts.keys()].map((text) => Buffer.from(text, 'latin1'));
+			const byFirstByte: Array<Buffer[] | undefined> = [];
+			for (const {bytes} of this.prefixes.values()) {
+				(byFirstByte[bytes[0]!] ??= []).push(bytes);
+			}
+
+			this.byFirstByte = byFirstByte;
 		}
 
-		for (const prefix of this.prefixes) {
+		const candidates = body.length === 0 ? undefined : this.byFirstByte[body[0]!];
+		if (candidates === undefined) {
+			return false;
+		}
+
+		for (const prefix of candidates) {
 			if (body.length >= prefix.length && prefix.compare(body, 0, prefix.length) === 0) {
 				return true;
 			}
@@ -127,7 +226,9 @@ class Subscription {
 export class ZmtpPublisher {
 	readonly #options: ZmtpPublisherOptions;
 	readonly #servers: net.Server[] = [];
-	readonly #subscribers: Subscription[] = [];
+	/** A Set: a connection leaves in O(1), so that closing thousands at once does not stall a tick. */
+	readonly #subscribers = new Set<Subscription>();
+	readonly #budget: SubscriptionBudget;
 	/** Subscribers corked during this tick; uncorked together so that a burst leaves in one writev. */
 	#corked: Subscription[] = [];
 	/** send() was called in this tick already: further sends are a burst, and are corked. */
@@ -137,6 +238,17 @@ export class ZmtpPublisher {
 
 	constructor(options: ZmtpPublisherOptions) {
 		this.#options = options;
+		this.#budget = {count: 0, bytes: 0, maxCount: options.maxSubscriptions ?? 10_000, maxBytes: options.maxSubscriptionBytes ?? 4 * 1024 * 1024};
+	}
+
+	/** Connections held now, handshaking or established. */
+	get connectionCount(): number {
+		return this.#subscribers.size;
+	}
+
+	/** Distinct prefixes held over all connections, and their bytes. */
+	get subscriptions(): {count: number; bytes: number} {
+		return {count: this.#budget.count, bytes: this.#budget.bytes};
 	}
 
 	get subscriberCount(): number {
@@ -175,8 +287,12 @@ export class ZmtpPublisher {
 				resolve();
 			});
 		});
-		// Errors after listening (none expected) must not crash the process.
-		server.on('error', () => {});
+		// Errors after listening must not crash the process. The one expected is a failed accept: out
+		// of descriptors (EMFILE), which libuv survives by accepting and closing the pending connection.
+		server.on('error', (error: NodeJS.ErrnoException) => {
+			const code = error.code ?? 'EUNKNOWN';
+			this.#refuse(code === 'EMFILE' || code === 'ENFILE' ? 'descriptors' : 'protocol', `accept failed: ${code}`);
+		});
 		if (this.#closed) {
 			server.close();
 			throw Object.assign(new Error('the publisher was closed while binding'), {code: 'ENOTSOCK'});
@@ -190,7 +306,7 @@ export class ZmtpPublisher {
 	/** One single-frame message to every subscriber whose subscriptions match; returns how many got it. */
 	send(body: Uint8Array | string): number {
 		const subscribers = this.#subscribers;
-		if (subscribers.length === 0) {
+		if (subscribers.size === 0) {
 			return 0;
 		}
 
@@ -267,13 +383,23 @@ export class ZmtpPublisher {
 			subscriber.connection.destroy();
 		}
 
-		this.#subscribers.length = 0;
+		this.#subscribers.clear();
+		this.#budget.count = 0;
+		this.#budget.bytes = 0;
 		this.#corked = [];
 	}
 
 	#accept(socket: net.Socket): void {
 		if (this.#closed) {
 			socket.destroy();
+			return;
+		}
+
+		if (this.#subscribers.size >= (this.#options.maxConnections ?? Number.POSITIVE_INFINITY)) {
+			// Closed before any byte of ours: a descriptor held for a moment, no state at all.
+			socket.on('error', () => {});
+			socket.destroy();
+			this.#refuse('max-connections', `${this.#subscribers.size} connections held (limit ${this.#options.maxConnections})`);
 			return;
 		}
 
@@ -305,21 +431,27 @@ export class ZmtpPublisher {
 						this.#subscribe(subscriber, data, -1);
 					}
 				},
+				onPingDropped: () => {
+					this.#refuse('ping-dropped', 'a PING unanswered: the client does not read its PONGs');
+				},
 				onFailure: (kind, detail) => {
 					this.#remove(subscriber);
 					if (kind === 'handshake') {
-						this.#emit({type: 'client-handshake-failed', reason: detail});
+						this.#emit({type: 'client-handshake-failed', reason: detail, ...(detail.startsWith('the peer closed') ? {code: 'ECONNCLOSED'} : {})});
 					} else {
 						this.#droppedClients++;
+						this.#refuse(kind, detail);
 					}
 				},
-				onClose: () => {
-					this.#remove(subscriber);
+				onClose: (code, wasEstablished) => {
+					if (this.#remove(subscriber) && !wasEstablished) {
+						this.#emit({type: 'client-handshake-failed', reason: 'the client closed the connection before the handshake', code: code ?? 'ECONNCLOSED'});
+					}
 				},
 			},
 		);
 		const subscriber = new Subscription(connection);
-		this.#subscribers.push(subscriber);
+		this.#subscribers.add(subscriber);
 		subscriber.handshakeTimer = setTimeout(() => {
 			if (!connection.established) {
 				connection.destroy();
@@ -330,19 +462,39 @@ export class ZmtpPublisher {
 	}
 
 	#subscribe(subscriber: Subscription, prefix: Buffer, delta: 1 | -1): void {
-		if (!subscriber.change(prefix, delta)) {
-			subscriber.connection.destroy();
-			this.#remove(subscriber);
-			this.#droppedClients++;
+		switch (subscriber.change(prefix, delta, this.#budget)) {
+			case 'ok': {
+				break;
+			}
+
+			case 'node-limit': {
+				this.#refuse('subscription-limit', `a ${prefix.length}-byte prefix past the bound (${this.#budget.count} prefixes, ${this.#budget.bytes} bytes held)`);
+				break;
+			}
+
+			case 'connection-limit': {
+				subscriber.connection.destroy();
+				this.#remove(subscriber);
+				this.#droppedClients++;
+				this.#refuse('too-many-subscriptions', `more than ${MAX_SUBSCRIPTIONS} prefixes on one connection`);
+				break;
+			}
 		}
 	}
 
-	#remove(subscriber: Subscription): void {
+	/** Forget a connection (O(1)); false when it was gone already. */
+	#remove(subscriber: Subscription): boolean {
 		clearTimeout(subscriber.handshakeTimer);
-		const index = this.#subscribers.indexOf(subscriber);
-		if (index !== -1) {
-			this.#subscribers.splice(index, 1);
+		if (!this.#subscribers.delete(subscriber)) {
+			return false;
 		}
+
+		subscriber.release(this.#budget);
+		return true;
+	}
+
+	#refuse(reason: ZmtpClientRefusal, detail: string): void {
+		this.#emit({type: 'client-refused', reason, detail});
 	}
 
 	/** The tick ended: the next send writes through again, and what this tick corked leaves now. */

@@ -20,6 +20,7 @@ A link that is not fetched notices neither data nor a peer that went away until 
 */
 
 import net from 'node:net';
+import {performance} from 'node:perf_hooks';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
 import {descriptorOf, readNow} from './descriptor.js';
 import {parseTcpEndpoint, type TcpEndpoint} from './endpoint.js';
@@ -37,8 +38,14 @@ export type ZmtpSubscriberEvent =
 	ECONNCLOSED when the peer closed before sending a ZMTP signature.
 	*/
 	| {type: 'connect-failed'; code: string}
-	/** We closed the link: a frame over maxMessageBytes, or a malformed stream. No redial: the owner calls connect() when it sees fit. */
-	| {type: 'dropped'; reason: 'oversize' | 'protocol'; detail: string}
+	/**
+	We closed the link: a frame over maxMessageBytes, a malformed stream, a flood of commands
+	(`command-flood`), or a multipart message of more than maxMessageParts frames. No redial: the
+	owner calls connect() when it sees fit.
+	*/
+	| {type: 'dropped'; reason: Exclude<ZmtpFailure, 'handshake'>; detail: string}
+	/** A PING of the publisher's went unanswered: our PONGs were piling up unread (see connection.ts). */
+	| {type: 'ping-dropped'}
 	/** The peer is not a NULL-mechanism ZMTP 3.x PUB/XPUB. No redial. */
 	| {type: 'handshake-failed'; reason: string};
 
@@ -52,8 +59,17 @@ export type ZmtpSubscriberOptions = {
 	maxMessageBytes?: number;
 	/** Complete messages queued unread before we stop reading the socket; reading resumes below half of it. @default 1000 */
 	highWaterMark?: number;
-	/** Wait before redialling after a disconnect or a failed dial. @default 100 */
+	/**
+	Wait before redialling after a disconnect or a failed dial; doubled (with ±25 % jitter) after each
+	dial that does not bring a link lasting BACKOFF_RESET_AFTER_MS, up to reconnectIntervalMaxMs. @default 100
+	*/
 	reconnectIntervalMs?: number;
+	/** Cap of the redial backoff. @default 1000 */
+	reconnectIntervalMaxMs?: number;
+	/** Frames one multipart message may have; more: 'dropped' too-many-parts. @default 64 */
+	maxMessageParts?: number;
+	/** Bytes one fetch() reads at most; the rest waits in the kernel for the next fetch (the tick comes first). @default 262144 */
+	maxBytesPerFetch?: number;
 	/** A TCP connect that takes longer is abandoned and redialled; the handshake gets three times as long. @default 1000 */
 	connectTimeoutMs?: number;
 	/** @default 'polled' */
@@ -73,6 +89,12 @@ const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 /** How many times connectTimeoutMs the ZMTP handshake may take once TCP has connected. */
 const HANDSHAKE_ALLOWANCE = 3;
+
+/**
+A link that stayed up this long has proved itself: the next redial starts from the short interval
+again. One that a publisher closes at once (or that fails its handshake) keeps backing off.
+*/
+const BACKOFF_RESET_AFTER_MS = 1000;
 
 /** Commands (READY) are tiny; this bounds what a peer can make us buffer before the handshake. */
 const MAX_COMMAND_BYTES = 64 * 1024;
@@ -96,7 +118,13 @@ export class ZmtpSubscriber {
 	#idle = false;
 	/** The established link's file descriptor, when fetch() reads it itself ('polled'). */
 	#polledFd: number | undefined;
+	/** The last fetch stopped at maxBytesPerFetch with the socket still holding data. */
+	#backlogged = false;
 	#closed = false;
+	/** The next redial's delay before jitter; grows while links keep failing. */
+	#backoffMs: number;
+	/** When the current link completed its handshake (performance.now()), or undefined. */
+	#establishedAtMs: number | undefined;
 
 	constructor(options: ZmtpSubscriberOptions) {
 		this.#options = {
@@ -104,12 +132,16 @@ export class ZmtpSubscriber {
 			maxMessageBytes: options.maxMessageBytes ?? 64 * 1024,
 			highWaterMark: options.highWaterMark ?? 1000,
 			reconnectIntervalMs: options.reconnectIntervalMs ?? 100,
+			reconnectIntervalMaxMs: Math.max(options.reconnectIntervalMaxMs ?? 1000, options.reconnectIntervalMs ?? 100),
+			maxMessageParts: options.maxMessageParts ?? 64,
+			maxBytesPerFetch: options.maxBytesPerFetch ?? 256 * 1024,
 			connectTimeoutMs: options.connectTimeoutMs ?? 1000,
 			reading: options.reading ?? 'polled',
 			onEvent: options.onEvent,
 		};
 		// Throws EndpointError (code EINVAL) at once: a bad endpoint is the caller's mistake.
 		this.#target = parseTcpEndpoint(options.endpoint, 'connect');
+		this.#backoffMs = this.#options.reconnectIntervalMs;
 		const prefix = typeof options.subscribe === 'string' ? Buffer.from(options.subscribe) : (options.subscribe ?? new Uint8Array(0));
 		this.#subscription = encodeFrame(Buffer.concat([Buffer.from([1]), prefix]), 0);
 	}
@@ -121,6 +153,15 @@ export class ZmtpSubscriber {
 	/** Complete messages waiting for receive(). */
 	get queued(): number {
 		return this.#queue.size;
+	}
+
+	/**
+	The last fetch() stopped at maxBytesPerFetch while the socket held more: the owner should come
+	back for it soon (after yielding to its timers), not only at its next tick.
+	*/
+	get backlogged(): boolean {
+		// Only while the link it was read from is still up and polled: a lost link has nothing waiting.
+		return this.#backlogged && this.#polledFd !== undefined && !this.#paused;
 	}
 
 	/**
@@ -222,10 +263,16 @@ export class ZmtpSubscriber {
 		connection.socket.pause();
 	}
 
-	/** Read the socket now, synchronously, until it is empty or the queue is full. */
+	/**
+	Read the socket now, synchronously, until it is empty, the queue is full, or this fetch has read
+	maxBytesPerFetch: whatever the stream holds (commands, parts of messages that never end), one
+	fetch costs a bounded time, and what is left waits in the kernel for the next one.
+	*/
 	#poll(connection: ZmtpConnection, fd: number): void {
+		let budget = this.#options.maxBytesPerFetch;
+		this.#backlogged = false;
 		// A destroyed socket's descriptor is closed, and its number may already belong to another file.
-		while (!this.#paused && this.#connection === connection && !connection.socket.destroyed) {
+		while (budget > 0 && !this.#paused && this.#connection === connection && !connection.socket.destroyed) {
 			let bytes: number;
 			try {
 				bytes = readNow(fd, READ_BUFFER);
@@ -243,10 +290,14 @@ export class ZmtpSubscriber {
 				return;
 			}
 
+			budget -= bytes;
 			connection.feed(Buffer.from(READ_BUFFER.subarray(0, bytes)));
 			if (bytes < READ_BUFFER.length) {
 				return;
 			}
+
+			// A full read: probably more waiting. Say so if this was the last read the budget allowed.
+			this.#backlogged = budget <= 0;
 		}
 	}
 
@@ -273,6 +324,7 @@ export class ZmtpSubscriber {
 				peerTypes: ['PUB', 'XPUB'],
 				maxFrameBytes: this.#options.maxMessageBytes,
 				maxCommandBytes: MAX_COMMAND_BYTES,
+				maxMessageParts: this.#options.maxMessageParts,
 				afterReady: this.#subscription,
 				ownerReads: true,
 			},
@@ -280,6 +332,7 @@ export class ZmtpSubscriber {
 				onReady: () => {
 					clearTimeout(this.#connectTimer);
 					this.#connectTimer = undefined;
+					this.#establishedAtMs = performance.now();
 					// Reading was stopped by a full queue before this link came up: it starts stopped.
 					if (this.#paused) {
 						socket.pause();
@@ -295,7 +348,10 @@ export class ZmtpSubscriber {
 					this.#onFrame(flags, body);
 				},
 				onCommand() {
-					// Unknown commands are ignored, as the spec asks.
+					// Unknown commands are ignored, as the spec asks (and charged to the control budget).
+				},
+				onPingDropped: () => {
+					this.#emit({type: 'ping-dropped'});
 				},
 				onFailure: (kind, detail) => {
 					this.#onFailure(connection, kind, detail);
@@ -403,6 +459,7 @@ export class ZmtpSubscriber {
 
 		this.#connection = undefined;
 		this.#polledFd = undefined;
+		this.#establishedAtMs = undefined;
 		this.#clearTimers();
 		this.#resetParts();
 		if (kind === 'handshake') {
@@ -423,6 +480,11 @@ export class ZmtpSubscriber {
 		this.#connectTimer = undefined;
 		// A message cut short by the close is not delivered.
 		this.#resetParts();
+		if (this.#establishedAtMs !== undefined && performance.now() - this.#establishedAtMs >= BACKOFF_RESET_AFTER_MS) {
+			this.#backoffMs = this.#options.reconnectIntervalMs;
+		}
+
+		this.#establishedAtMs = undefined;
 		if (wasEstablished) {
 			this.#emit({type: 'disconnect'});
 		} else {
@@ -437,12 +499,17 @@ export class ZmtpSubscriber {
 			return;
 		}
 
+		// Exponential, capped, with jitter, however the link failed (refused, closed at once, timed
+		// out): a publisher that hangs up on every dial is not redialled ten times a second, and peers
+		// that lost the same publisher do not all come back in the same millisecond.
+		const delayMs = this.#backoffMs * (0.75 + Math.random() * 0.5);
+		this.#backoffMs = Math.min(this.#backoffMs * 2, this.#options.reconnectIntervalMaxMs);
 		this.#redialTimer = setTimeout(() => {
 			this.#redialTimer = undefined;
 			if (!this.#closed && this.#connection === undefined) {
 				this.#dial();
 			}
-		}, this.#options.reconnectIntervalMs);
+		}, delayMs);
 	}
 
 	#clearTimers(): void {

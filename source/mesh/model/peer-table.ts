@@ -5,6 +5,7 @@ here reads a clock.
 */
 
 import {LeapWitnesses} from './lamport.js';
+import {PeerMotion} from './phase-estimator.js';
 import type {RejectReason, WireMessage} from './wire.js';
 
 export type PeerState = 'alive' | 'suspect' | 'evicted' | 'quarantined' | 'restarted';
@@ -20,6 +21,8 @@ export type PeerRecord = {
 	hz: number | undefined;
 	weight: number;
 	endpoint: string | undefined;
+	/** The control endpoint it announces (wire `control`); undefined for legacy nodes and --no-control. */
+	control: string | undefined;
 	/** The link its last admitted message came through, when the caller said. */
 	connection: string | undefined;
 	/** Monotonic time of the last admitted message. */
@@ -31,6 +34,8 @@ export type PeerRecord = {
 	/** Set when the peer came back with a higher incarnation. */
 	restartedAtMs: number | undefined;
 	admitted: number;
+	/** Its recent messages, for where its phase is now (observed velocity, age from its send time). */
+	readonly motion: PeerMotion;
 };
 
 export type PeerTableOptions = {
@@ -287,18 +292,23 @@ function createRecord(message: WireMessage, nowMs: number, connection?: string):
 		hz: undefined,
 		weight: 1,
 		endpoint: undefined,
+		control: undefined,
 		connection,
 		lastSeenMs: nowMs,
 		evictedAtMs: undefined,
 		quarantinedFor: undefined,
 		restartedAtMs: undefined,
 		admitted: 0,
+		motion: new PeerMotion(),
 	};
 	applyMessage(peer, message, nowMs, connection);
 	return peer;
 }
 
 function applyMessage(peer: PeerRecord, message: WireMessage, nowMs: number, connection?: string): void {
+	peer.motion.observe(message.incarnation, message.phaseRad, message.sentMs, nowMs, message.omegaRadPerS);
+	// A new process may run without a control plane: what the old one announced no longer holds.
+	peer.control = message.incarnation > peer.incarnation ? message.control : (message.control ?? peer.control);
 	peer.incarnation = message.incarnation;
 	peer.lamportTime = message.lamportTime;
 	peer.phaseRad = message.phaseRad;

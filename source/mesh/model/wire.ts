@@ -52,10 +52,18 @@ export type WireMessage = {
 	omegaRadPerS?: number;
 	hz?: number;
 	endpoint?: string;
+	/** The sender's control endpoint (`tcp://host:port`), when it runs a control plane; legacy nodes send none. */
+	control?: string;
 	/** Coupling weight in [0, 1]; 1 when absent. */
 	weight: number;
 	latencyMs?: number;
 	tokenHz?: number;
+	/**
+	When the sender took the phase it sends: wall-clock milliseconds since the epoch (`sent_ms`),
+	from nodes that stamp their messages; undefined from legacy ones. The receiver reads the age of
+	the phase from it (phase-estimator.ts).
+	*/
+	sentMs?: number;
 };
 
 export type DecodeResult = {ok: true; message: WireMessage} | {ok: false; reason: RejectReason};
@@ -204,7 +212,7 @@ function validate(fields: Record<string, unknown>, ownId: string | undefined): W
 
 	// Optional fields: absent (or null) is fine; present with the wrong type is not. Written out
 	// rather than looped over a table: this runs for every message.
-	const {v, incarnation, omega, hz, endpoint, weight, latency_ms: latencyMs, token_hz: tokenHz} = fields;
+	const {v, incarnation, omega, hz, endpoint, control, weight, latency_ms: latencyMs, token_hz: tokenHz} = fields;
 	if (v !== undefined && v !== null && v !== PROTOCOL_VERSION) {
 		return 'bad-type';
 	}
@@ -222,6 +230,12 @@ function validate(fields: Record<string, unknown>, ownId: string | undefined): W
 	const latencyReason = optionalFiniteReason(latencyMs);
 	if (latencyReason !== undefined) {
 		return latencyReason;
+	}
+
+	const {sent_ms: sentMs} = fields;
+	const sentReason = optionalFiniteReason(sentMs);
+	if (sentReason !== undefined) {
+		return sentReason;
 	}
 
 	const tokenReason = optionalFiniteReason(tokenHz);
@@ -255,6 +269,10 @@ function validate(fields: Record<string, unknown>, ownId: string | undefined): W
 		return 'bad-type';
 	}
 
+	if (control !== undefined && control !== null && (typeof control !== 'string' || !isTcpEndpoint(control))) {
+		return 'bad-type';
+	}
+
 	if (ownId !== undefined && nodeId === ownId) {
 		return 'own-id';
 	}
@@ -269,9 +287,11 @@ function validate(fields: Record<string, unknown>, ownId: string | undefined): W
 		omegaRadPerS: asNumber(omega),
 		hz: asNumber(hz),
 		endpoint: typeof endpoint === 'string' ? endpoint : undefined,
+		control: typeof control === 'string' ? control : undefined,
 		weight: typeof weight === 'number' ? weight : 1,
 		latencyMs: asNumber(latencyMs),
 		tokenHz: asNumber(tokenHz),
+		sentMs: asNumber(sentMs),
 	};
 }
 
@@ -301,6 +321,22 @@ function optionalFiniteReason(value: unknown): RejectReason | undefined {
 /** A validated optional number, or undefined when it was absent or null. */
 function asNumber(value: unknown): number | undefined {
 	return typeof value === 'number' ? value : undefined;
+}
+
+const TCP_ENDPOINT = /^tcp:\/\/(?:\[[\da-fA-F:.]+\]|[A-Za-z\d.-]+):(\d{1,5})$/;
+
+/**
+A well-formed `tcp://host:port` to dial: a host name, an IPv4 address or a bracketed IPv6 one (no
+`*`, no interface name), a port in 1–65535, at most 256 characters.
+*/
+export function isTcpEndpoint(text: string): boolean {
+	if (text.length > 256) {
+		return false;
+	}
+
+	const match = TCP_ENDPOINT.exec(text);
+	const port = match === null ? 0 : Number(match[1]);
+	return port >= 1 && port <= 65_535;
 }
 
 const OPEN_BRACKET = 0x5b;
@@ -386,6 +422,10 @@ export type OutboundState = {
 	omegaRadPerS: number;
 	hz: number;
 	endpoint: string;
+	/** Our control endpoint, announced so that whoever hears us can reach it; absent with --no-control. */
+	control?: string;
+	/** Wall-clock milliseconds since the epoch at which `phaseRad` was taken; sent as `sent_ms`. */
+	sentMs?: number;
 };
 
 /**
@@ -402,5 +442,8 @@ export function encode(state: OutboundState): string {
 		omega: state.omegaRadPerS,
 		hz: state.hz,
 		endpoint: state.endpoint,
+		// Undefined is left out by JSON.stringify: a node without a control plane sends no field.
+		control: state.control,
+		sent_ms: state.sentMs,
 	});
 }

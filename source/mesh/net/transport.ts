@@ -11,11 +11,44 @@ the fair share of a poll, the silence watchdog, and the backoff when a link is g
 
 import {performance} from 'node:perf_hooks';
 import {MAX_MESSAGE_BYTES} from '../model/wire.js';
-import type {DropReason, LinkEvent, OnFrames, PublisherEvent, PublisherSocket, SocketOptions, SubscriberSocket} from './engine/engine.js';
+import type {ClientRefusal, DropReason, LinkEvent, OnFrames, PublisherEvent, PublisherSocket, SocketOptions, SubscriberSocket} from './engine/engine.js';
+import {defaultMaxConnections} from './descriptors.js';
+import {RefusalTally} from './refusals.js';
 import {engineSelector, type EngineChoice, type EngineSelector} from './engine/select.js';
 import type {LibzmqSocketOptions} from './engine/libzmq.js';
 
 export type {OnFrames} from './engine/engine.js';
+export type {ClientRefusal, DropReason} from './engine/engine.js';
+
+/**
+Why our publisher refused a client or part of what it sent: the engine's reasons (ClientRefusal),
+and handshakes that failed: `bad-handshake` (a greeting or READY we cannot accept: garbage, another
+mechanism, a wrong socket type), `handshake-closed` (the client hung up before completing it),
+`handshake-timeout` (it did not complete it in time).
+*/
+export type PublisherRefusal = ClientRefusal | 'bad-handshake' | 'handshake-closed' | 'handshake-timeout';
+
+/** What we refused on links we dialled: the reasons a link was given up, and PINGs left unanswered. */
+export type LinkRefusal = DropReason | 'ping-dropped';
+
+/** The network layer's own counters, for the node's stats. */
+export type TransportStats = {
+	/** Publisher side, by reason. */
+	refused: Partial<Record<PublisherRefusal, number>>;
+	/** Our links, by reason. */
+	linkRefused: Partial<Record<LinkRefusal, number>>;
+	/** Dials that failed before the handshake. */
+	dialFailed: number;
+	/** Connections our publisher holds now (built-in engine; libzmq: accepted minus disconnected). */
+	connections: number;
+	/** Distinct prefixes our subscribers hold, and their bytes (built-in engine). */
+	subscriptions: number;
+	subscriptionBytes: number;
+};
+
+/** At most one `client-refused` event per reason, and one `dial-failed` per endpoint, in this long. */
+export const REFUSAL_EVENT_INTERVAL_MS = 1000;
+export const DIAL_FAILED_EVENT_INTERVAL_MS = 5000;
 
 export type TransportEvent =
 	| {kind: 'peer-connected'; endpoint: string}
@@ -33,13 +66,22 @@ export type TransportEvent =
 	| {kind: 'link-reset'; endpoint: string; silentMs: number}
 	| {kind: 'handshake-failed'; endpoint: string; reason: string}
 	/** A subscriber's handshake with our publisher failed (with CURVE: no key, or not our key). */
-	| {kind: 'client-handshake-failed'; reason: string; code?: string};
+	| {kind: 'client-handshake-failed'; reason: string; code?: string}
+	/**
+	Our publisher refused clients (or part of what they sent) for `reason`: `count` refusals since the
+	last such event (at most one per reason per REFUSAL_EVENT_INTERVAL_MS); `detail` says the last one.
+	*/
+	| {kind: 'client-refused'; reason: PublisherRefusal; count: number; detail: string}
+	/** Dials to a peer that failed before the handshake: `count` since the last such event for it. */
+	| {kind: 'dial-failed'; endpoint: string; code: string; count: number};
 
 export type TransportOptions = LibzmqSocketOptions & {
 	bindEndpoint: string;
 	maxMessageBytes?: number;
 	/** Messages queued per socket before the newest are dropped; bounds memory per peer. */
 	highWaterMark?: number;
+	/** Connections our publisher holds at once. @default defaultMaxConnections() (descriptors.ts) */
+	maxConnections?: number;
 	/** `builtin` (default): ZMTP over node:net for tcp://, an in-memory bus for inproc://; `libzmq`: zeromq.js for all. */
 	engine?: EngineChoice;
 	onEvent?: (event: TransportEvent) => void;
@@ -113,6 +155,9 @@ export class Transport {
 	/** Where the next drain pass starts: the first link the last pass did not reach. */
 	#drainFrom = 0;
 	#closed = false;
+	readonly #refused = new RefusalTally<PublisherRefusal>(REFUSAL_EVENT_INTERVAL_MS);
+	readonly #linkRefused = new RefusalTally<LinkRefusal>(REFUSAL_EVENT_INTERVAL_MS);
+	readonly #dialFailed = new RefusalTally<'dial-failed'>(DIAL_FAILED_EVENT_INTERVAL_MS);
 
 	constructor(options: TransportOptions) {
 		this.#options = options;
@@ -121,6 +166,7 @@ export class Transport {
 			highWaterMark: options.highWaterMark ?? 1000,
 			reconnectIntervalMs: RECONNECT_INTERVAL_MS,
 			connectTimeoutMs: CONNECT_TIMEOUT_MS,
+			maxConnections: options.maxConnections ?? defaultMaxConnections(),
 		};
 		this.#engineFor = engineSelector(options.engine ?? 'builtin', {
 			publisherOptions: options.publisherOptions,
@@ -136,7 +182,7 @@ export class Transport {
 		const endpoint = this.#options.bindEndpoint;
 		try {
 			this.#publisher = await this.#engineFor(endpoint).bind(endpoint, this.#socketOptions, (event: PublisherEvent) => {
-				this.#emit({kind: event.type, reason: event.reason, ...(event.code === undefined ? {} : {code: event.code})});
+				this.#onPublisherEvent(event);
 			});
 		} catch (error) {
 			throw toBindError(endpoint, error);
@@ -161,10 +207,27 @@ export class Transport {
 		}
 
 		this.#links.delete(endpoint);
-		this.#linkList = [...this.#links.values()];
+		// Closing rebuilds the list once, at the end, not once per link.
+		if (!this.#closed) {
+			this.#linkList = [...this.#links.values()];
+		}
+
 		clearTimeout(link.reopenTimer);
 		this.#closeRetiring(link);
 		link.socket.close();
+	}
+
+	/**
+	Close every subscriber's connection to our publisher, so that each handshakes again (a reloaded
+	allow file: a removed key is refused). False when the engine has no way to (no CURVE on it).
+	*/
+	async dropClients(): Promise<boolean> {
+		if (this.#publisher?.dropClients === undefined || this.#closed) {
+			return false;
+		}
+
+		await this.#publisher.dropClients();
+		return true;
 	}
 
 	/** Publish one frame; false when the engine could not take it (closed, or the last send pending). */
@@ -260,7 +323,9 @@ export class Transport {
 
 			// A link that used up its share probably has more waiting (the loop asked the others);
 			// saying so without asking saves a call per link, at the price of a pass that may find nothing.
-			if (taken === share) {
+			// One whose read stopped at its byte budget has more in the kernel: the caller comes back
+			// after yielding to its timers, so that a flood is read at full speed but never in one go.
+			if (taken === share || link.socket.backlogged === true) {
 				more = true;
 			}
 		}
@@ -289,8 +354,43 @@ export class Transport {
 			this.removePeer(endpoint);
 		}
 
+		this.#linkList = [];
 		this.#publisher?.close();
 		this.#publisher = undefined;
+	}
+
+	/** The network layer's counters now (fresh objects). */
+	stats(): TransportStats {
+		const publisher = this.#publisher;
+		return {
+			refused: this.#refused.snapshot(),
+			linkRefused: this.#linkRefused.snapshot(),
+			dialFailed: this.#dialFailed.counts['dial-failed'] ?? 0,
+			connections: publisher?.connectionCount ?? 0,
+			subscriptions: publisher?.subscriptions?.count ?? 0,
+			subscriptionBytes: publisher?.subscriptions?.bytes ?? 0,
+		};
+	}
+
+	/** Count what our publisher refused, and say so at most once per reason per interval. */
+	#onPublisherEvent(event: PublisherEvent): void {
+		if (event.type === 'client-handshake-failed') {
+			const reason: PublisherRefusal = event.code === 'ETIMEDOUT' ? 'handshake-timeout' : event.code === 'ECONNCLOSED' ? 'handshake-closed' : 'bad-handshake';
+			// The security layer hears every one (CURVE counts them as authRefused, with its own events).
+			this.#emit({kind: event.type, reason: event.reason, ...(event.code === undefined ? {} : {code: event.code})});
+			this.#refuse(reason, event.reason);
+			return;
+		}
+
+		this.#refuse(event.reason, event.detail);
+	}
+
+	/** A refusal at our publisher: counted; an event when one is due for its reason. */
+	#refuse(reason: PublisherRefusal, detail: string): void {
+		const count = this.#refused.count(reason, performance.now());
+		if (count > 0) {
+			this.#emit({kind: 'client-refused', reason, count, detail});
+		}
 	}
 
 	/** Dial afresh every connected link that has delivered nothing for its allowed silence. */
@@ -351,7 +451,22 @@ export class Transport {
 
 			case 'dropped': {
 				link.connected = false;
+				this.#linkRefused.count(event.reason, performance.now());
 				this.#reopen(link, event.reason);
+				break;
+			}
+
+			case 'dial-failed': {
+				const count = this.#dialFailed.count('dial-failed', performance.now(), link.endpoint);
+				if (count > 0) {
+					this.#emit({kind: 'dial-failed', endpoint: link.endpoint, code: event.code, count});
+				}
+
+				break;
+			}
+
+			case 'ping-dropped': {
+				this.#linkRefused.count('ping-dropped', performance.now());
 				break;
 			}
 

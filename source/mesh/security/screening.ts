@@ -9,6 +9,7 @@ import type * as zmq from 'zeromq';
 import type {TransportOptions} from '../net/transport.js';
 import type {RejectReason, WireMessage} from '../model/wire.js';
 import type {AllowList} from './curve/allow-list.js';
+import {planAllowListChange, type AllowListChange} from './curve/reload.js';
 import {RateLimiter} from './rate-limiter.js';
 import {registerZapDomain, uniqueZapDomain, type ZapRequest} from './curve/zap.js';
 
@@ -19,6 +20,8 @@ export type CurveOptions = {
 	/** Who may subscribe to us, whose endpoints we may subscribe to, and which id each key may use. */
 	allow: AllowList;
 };
+
+export type {AllowListChange} from './curve/reload.js';
 
 export type SecurityOptions = {
 	/** CURVE on: every connection encrypted and authenticated. */
@@ -40,12 +43,18 @@ export class NodeSecurity {
 	readonly #emit: (event: SecurityEvent) => void;
 	readonly #domain: string;
 	readonly #lastRefusalEvent = new Map<string, {atMs: number; unreported: number}>();
+	/** The allow list in force: replaced whole by `replaceAllowList` (SIGHUP), never edited. */
+	#allow: AllowList | undefined;
+	/** Peer endpoints we subscribe to, and those we were asked to but hold no key for (see `subscribing`). */
+	readonly #subscribed = new Set<string>();
+	readonly #waitingForKey = new Set<string>();
 	#releaseZap: (() => Promise<void>) | undefined;
 	#authRefused = 0;
 	#lastPruneMs = 0;
 
 	constructor(nodeId: string, options: SecurityOptions, emit: (event: SecurityEvent) => void) {
 		this.#curve = options.curve;
+		this.#allow = options.curve?.allow;
 		this.#limiter = new RateLimiter(
 			options.defaultPeerRatePerS === undefined ? {} : {defaultRatePerS: options.defaultPeerRatePerS},
 		);
@@ -78,8 +87,9 @@ export class NodeSecurity {
 				// No handler, no entry: fail closed.
 				zapEnforceDomain: true,
 			} satisfies Partial<zmq.Publisher>,
+			// Read when a link is (re)opened: a reloaded allow file pins its key from the next dial on.
 			subscriberOptions: (endpoint: string) => ({
-				curveServerKey: curve.allow.serverKeyFor(endpoint) ?? null,
+				curveServerKey: this.#allow?.serverKeyFor(endpoint) ?? null,
 				curvePublicKey: curve.publicKey,
 				curveSecretKey: curve.secretKey,
 			}),
@@ -91,18 +101,59 @@ export class NodeSecurity {
 	gives: without a pinned server key the connection would be neither encrypted nor authenticated.
 	*/
 	canSubscribe(endpoint: string): boolean {
-		return this.#curve === undefined || this.#curve.allow.serverKeyFor(endpoint) !== undefined;
+		return this.#allow === undefined || this.#allow.serverKeyFor(endpoint) !== undefined;
+	}
+
+	/**
+	`canSubscribe`, remembering the answer: an endpoint refused for want of a key is subscribed to
+	when a reloaded allow file gives one.
+	*/
+	subscribing(endpoint: string): boolean {
+		const allowed = this.canSubscribe(endpoint);
+		(allowed ? this.#subscribed : this.#waitingForKey).add(endpoint);
+		(allowed ? this.#waitingForKey : this.#subscribed).delete(endpoint);
+		return allowed;
+	}
+
+	/** The node no longer wants this endpoint (removePeer). */
+	unsubscribed(endpoint: string): void {
+		this.#subscribed.delete(endpoint);
+		this.#waitingForKey.delete(endpoint);
+	}
+
+	/**
+	Put a new allow list in force (the file read again on SIGHUP), at once for ZAP and id binding,
+	and say what the node must do about connections made under the old one. Undefined without CURVE.
+	*/
+	replaceAllowList(next: AllowList): AllowListChange | undefined {
+		const before = this.#allow;
+		if (before === undefined) {
+			return undefined;
+		}
+
+		const change = planAllowListChange(before, next, this.#subscribed, this.#waitingForKey);
+		this.#allow = next;
+		for (const endpoint of change.close) {
+			this.#subscribed.delete(endpoint);
+			this.#waitingForKey.add(endpoint);
+		}
+
+		for (const endpoint of change.open) {
+			this.#waitingForKey.delete(endpoint);
+			this.#subscribed.add(endpoint);
+		}
+
+		return change;
 	}
 
 	/** Start answering ZAP requests for our publisher's domain; before the publisher binds. */
 	async start(): Promise<void> {
-		const curve = this.#curve;
-		if (curve === undefined || this.#releaseZap !== undefined) {
+		if (this.#curve === undefined || this.#releaseZap !== undefined) {
 			return;
 		}
 
 		this.#releaseZap = await registerZapDomain(this.#domain, {
-			allows: (publicKey) => curve.allow.allows(publicKey),
+			allows: (publicKey) => this.#allow?.allows(publicKey) ?? false,
 			onRefused: (request, reason) => {
 				this.#refused(reason, request);
 			},
@@ -130,10 +181,10 @@ export class NodeSecurity {
 	came through; with CURVE on, its pinned key says who sent it.
 	*/
 	screen(message: WireMessage, endpoint: string, nowMs: number): RejectReason | undefined {
-		const curve = this.#curve;
-		if (curve !== undefined) {
-			const key = curve.allow.serverKeyFor(endpoint);
-			if (key === undefined || !curve.allow.mayClaim(key, message.nodeId)) {
+		const allow = this.#allow;
+		if (allow !== undefined) {
+			const key = allow.serverKeyFor(endpoint);
+			if (key === undefined || !allow.mayClaim(key, message.nodeId)) {
 				return 'id-mismatch';
 			}
 		}

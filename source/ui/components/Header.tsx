@@ -22,22 +22,24 @@ type Props = {
 	columns: number;
 	frozen: boolean;
 	readonly: boolean;
+	/** A replay: the badge says so instead of LIVE. */
+	replay?: boolean;
 };
 
 /** Four lines: who we are, how in step the mesh is, who is out there, and what is broken on purpose. */
-export function Header({snapshot, rHistory, wallMs, columns, frozen, readonly}: Props) {
+export function Header({snapshot, rHistory, wallMs, columns, frozen, readonly, replay = false}: Props) {
 	const theme = useTheme();
 	const lines = useMemo(
-		() => headerLines({snapshot, rHistory, wallMs, columns, frozen, readonly}, theme),
-		[snapshot, rHistory, wallMs, columns, frozen, readonly, theme],
+		() => headerLines({snapshot, rHistory, wallMs, columns, frozen, readonly, replay}, theme),
+		[snapshot, rHistory, wallMs, columns, frozen, readonly, replay, theme],
 	);
 	return <Lines lines={lines} width={columns} />;
 }
 
-function headerLines({snapshot, rHistory, wallMs, columns, frozen, readonly}: Props, theme: Theme): string[] {
+function headerLines({snapshot, rHistory, wallMs, columns, frozen, readonly, replay}: Props, theme: Theme): string[] {
 	const {style} = theme;
 	const {node} = snapshot;
-	const badge = frozen ? ' ❚❚ FROZEN · the mesh keeps running ' : readonly ? ' READ-ONLY ' : ' ● LIVE ';
+	const badge = replay ? ' ▶ REPLAY ' : frozen ? ' ❚❚ FROZEN · the mesh keeps running ' : readonly ? ' READ-ONLY ' : ' ● LIVE ';
 	const sparkWidth = Math.max(10, Math.min(40, columns - 52));
 	const spark = sparkline(bucketize(rHistory, sparkWidth, SPARKLINE_WINDOW_MS, wallMs));
 	const counts = countStates(snapshot.peers.map((peer) => peer.state));

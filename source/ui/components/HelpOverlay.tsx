@@ -1,5 +1,5 @@
 import {Box, Text} from 'ink';
-import {KEYMAP} from '../keymap.js';
+import {bindingsOf} from '../keymap.js';
 import {useTheme} from '../theme.js';
 
 type Props = {
@@ -7,13 +7,18 @@ type Props = {
 	/** Lines the overlay may use: it never makes the frame taller than the screen. */
 	lines: number;
 	readonly: boolean;
+	/** A replay's keys instead of the live screen's. */
+	replay?: boolean;
 };
 
 /** Every key of the keymap with what it does; replaces the screen until a key is pressed. */
-export function HelpOverlay({columns, lines, readonly}: Props) {
+export function HelpOverlay({columns, lines, readonly, replay = false}: Props) {
 	const theme = useTheme();
+	const KEYMAP = bindingsOf(replay ? 'replay' : 'live');
 	const keyWidth = Math.max(...KEYMAP.map((binding) => binding.keys.length)) + 2;
-	const intro = readonly
+	const intro = replay
+		? ['Keys of chorus-tui replay. Nothing here changes a mesh: keys marked ✕ are off.']
+		: readonly
 		? ['Keys of chorus-tui. Read-only (--readonly): keys marked ✕ are off.']
 		: ['Keys of chorus-tui. d and l act on the target: the selected peer, or all (a).'];
 	const footer = 'Any key closes this help.';

@@ -41,6 +41,11 @@ export class ScreenDiff {
 		this.#onDeferred = options.onDeferred;
 	}
 
+	/** The cells on screen as last painted, row by row (for screenshots): what the terminal shows. */
+	get cells(): ReadonlyArray<readonly Cell[]> {
+		return this.#screen ?? this.#compose();
+	}
+
 	/** Forget what is on screen: the next frame is painted in full. */
 	invalidate(): void {
 		this.#screen = undefined;

@@ -3,6 +3,7 @@ The stdout proxy: what the live terminal UI renders into. Ink writes its frames 
 real stream; they reach the terminal through a ScreenDiff, with the painted regions drawn in.
 */
 
+import type {Cell} from './cells.js';
 import {PaintedRegion, type Painter} from './painted-region.js';
 import {ScreenDiff} from './screen-diff.js';
 
@@ -10,6 +11,8 @@ export type TerminalScreen = {
 	/** `stdout` for Ink: every frame goes through the screen diff. */
 	stdout: NodeJS.WriteStream;
 	painter: Painter;
+	/** The cells on screen as last painted, row by row: what a screenshot shows. */
+	cells(): ReadonlyArray<readonly Cell[]>;
 };
 
 export type TerminalScreenOptions = {
@@ -79,5 +82,5 @@ export function createTerminalScreen(stdout: NodeJS.WriteStream, options: Termin
 			return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
 		},
 	});
-	return {stdout: proxy, painter};
+	return {stdout: proxy, painter, cells: () => diff.cells};
 }

@@ -18,11 +18,38 @@ export type LinkEvent =
 	The transport reopens it after a growing delay.
 	*/
 	| {type: 'dropped'; reason: DropReason}
-	| {type: 'handshake-failed'; reason: string};
+	| {type: 'handshake-failed'; reason: string}
+	/** A dial failed before the handshake (refused, reset, timed out, closed at once); the subscriber redials with backoff. */
+	| {type: 'dial-failed'; code: string}
+	/** A PING of the publisher's went unanswered: it does not read the PONGs we owe it. */
+	| {type: 'ping-dropped'};
 
-export type DropReason = 'oversize' | 'protocol' | 'refused';
+/**
+Why a link was given up: a frame over the size limit (`oversize`), a malformed stream (`protocol`),
+more commands than the control budget (`command-flood`), a multipart message of too many parts
+(`too-many-parts`), a refused handshake (`refused`), or no file descriptor to open it (`descriptors`).
+*/
+export type DropReason = 'oversize' | 'protocol' | 'refused' | 'command-flood' | 'too-many-parts' | 'descriptors';
 
-export type PublisherEvent = {type: 'client-handshake-failed'; reason: string; code?: string};
+/**
+What our publisher refused (see @chorus-tui/zmtp's ZmtpClientRefusal): `max-connections`,
+`descriptors` (EMFILE on accept), `subscription-limit`, `too-many-subscriptions`, `command-flood`,
+`too-many-parts`, `protocol`, `oversize`, `ping-dropped`.
+*/
+export type ClientRefusal =
+	| 'max-connections'
+	| 'descriptors'
+	| 'subscription-limit'
+	| 'too-many-subscriptions'
+	| 'ping-dropped'
+	| 'command-flood'
+	| 'too-many-parts'
+	| 'protocol'
+	| 'oversize';
+
+export type PublisherEvent =
+	| {type: 'client-handshake-failed'; reason: string; code?: string}
+	| {type: 'client-refused'; reason: ClientRefusal; detail: string};
 
 export type SocketOptions = {
 	maxMessageBytes: number;
@@ -31,6 +58,8 @@ export type SocketOptions = {
 	reconnectIntervalMs: number;
 	/** A dial (with its handshake) that has not completed in this long is abandoned and retried. */
 	connectTimeoutMs: number;
+	/** Connections our publisher holds at once (see descriptors.ts for the default). */
+	maxConnections: number;
 };
 
 export type SubscriberSocket = {
@@ -45,6 +74,8 @@ export type SubscriberSocket = {
 	comes in the event loop's next turn, settled once it has.
 	*/
 	fetch?(): Promise<void> | undefined;
+	/** The last fetch stopped at its byte budget with more waiting (zmtp): poll again soon. */
+	readonly backlogged?: boolean;
 	close(): void;
 };
 
@@ -53,6 +84,15 @@ export type PublisherSocket = {
 	readonly endpoint: string;
 	/** Publish one single-frame message; false when it could not be handed to the engine at all. */
 	send(frame: string): boolean | Promise<boolean>;
+	/** Connections held now (accepted, handshaking or established), where the engine knows. */
+	readonly connectionCount?: number;
+	/** Distinct prefixes subscribed, and their bytes, where the engine knows. */
+	readonly subscriptions?: {count: number; bytes: number};
+	/**
+	Close every subscriber's connection; each redials and handshakes afresh (with CURVE, ZAP is asked
+	again: how a reloaded allow file shuts out a removed key). Absent where no engine needs it.
+	*/
+	dropClients?(): Promise<void>;
 	close(): void;
 };
 

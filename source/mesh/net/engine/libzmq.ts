@@ -9,6 +9,7 @@ built-in engines never needs the native addon, which cost it about 2 MiB of memo
 */
 
 import type * as zmq from 'zeromq';
+import {ListenerShedder} from './libzmq-shedding.js';
 import type {Engine, LinkEvent, PublisherEvent, PublisherSocket, SocketOptions, SubscriberSocket, OnFrames} from './engine.js';
 
 /** How long after a `disconnect` a reconnect attempt must show before we call the drop terminal. */
@@ -48,7 +49,8 @@ export function libzmqEngine(extra: LibzmqSocketOptions = {}): Engine {
 				sendTimeout: 0,
 				...extra.publisherOptions,
 			});
-			void watchPublisher(publisher.events, onEvent);
+			const shedder = new ListenerShedder(publisher, {held: 0});
+			void watchPublisher(publisher.events, onEvent, shedder, options.maxConnections);
 			try {
 				await publisher.bind(endpoint);
 			} catch (error) {
@@ -56,7 +58,8 @@ export function libzmqEngine(extra: LibzmqSocketOptions = {}): Engine {
 				throw error;
 			}
 
-			return new LibzmqPublisher(publisher, publisher.lastEndpoint ?? endpoint);
+			shedder.endpoint = publisher.lastEndpoint ?? endpoint;
+			return new LibzmqPublisher(publisher, shedder.endpoint, shedder);
 		},
 		open(endpoint, options, onEvent) {
 			return new LibzmqSubscriber(endpoint, options, extra.subscriberOptions?.(endpoint) ?? {}, onEvent);
@@ -70,7 +73,12 @@ class LibzmqPublisher implements PublisherSocket {
 	constructor(
 		readonly socket: zmq.Publisher,
 		readonly endpoint: string,
+		readonly shedder: ListenerShedder,
 	) {}
+
+	get connectionCount(): number {
+		return Math.max(0, this.shedder.connections.held);
+	}
 
 	/** A frame is dropped rather than queued if the last send is still pending. */
 	async send(frame: string): Promise<boolean> {
@@ -89,7 +97,28 @@ class LibzmqPublisher implements PublisherSocket {
 		}
 	}
 
+	/** libzmq closes the connections a listener accepted when it is unbound; bound again at once. */
+	async dropClients(): Promise<void> {
+		await this.socket.unbind(this.endpoint);
+		// The port was ours a moment ago; retry briefly in case the kernel has not let go of it yet.
+		for (let attempt = 1; ; attempt++) {
+			try {
+				// eslint-disable-next-line no-await-in-loop -- a retry loop: each attempt waits for the last.
+				await this.socket.bind(this.endpoint);
+				return;
+			} catch (error) {
+				if (attempt >= 20) {
+					throw error;
+				}
+			}
+
+			// eslint-disable-next-line no-await-in-loop -- the pause between two attempts.
+			await new Promise((resolve) => setTimeout(resolve, 50));
+		}
+	}
+
 	close(): void {
+		this.shedder.close();
 		this.socket.close();
 	}
 }
@@ -101,6 +130,8 @@ class LibzmqSubscriber implements SubscriberSocket {
 	#dropTimer: NodeJS.Timeout | undefined;
 	/** The last handshake failed: a drop that follows is a refusal, not a bad frame. */
 	#handshakeFailed = false;
+	/** The last socket event: a `connect:retry` that follows no `disconnect` is a failed dial. */
+	#lastEvent: zmq.Event['type'] | undefined;
 	#closed = false;
 
 	constructor(endpoint: string, options: SocketOptions, extra: Partial<zmq.Subscriber>, onEvent: (event: LinkEvent) => void) {
@@ -124,11 +155,30 @@ class LibzmqSubscriber implements SubscriberSocket {
 	}
 
 	#start(zeromq: Zeromq, endpoint: string, options: SocketOptions, extra: Partial<zmq.Subscriber>): void {
+		try {
+			this.#open(zeromq, endpoint, options, extra);
+		} catch (error) {
+			// Out of descriptors (EMFILE: a flood of connections took them, or libzmq's own socket limit):
+			// not an exit, a link given up for now, which the transport counts and reopens with backoff.
+			this.#socket?.close();
+			this.#socket = undefined;
+			const code = (error as {code?: string}).code;
+			setImmediate(() => {
+				if (!this.#closed) {
+					this.#onEvent({type: 'dropped', reason: code === 'EMFILE' || code === 'ENFILE' ? 'descriptors' : 'protocol'});
+				}
+			});
+		}
+	}
+
+	#open(zeromq: Zeromq, endpoint: string, options: SocketOptions, extra: Partial<zmq.Subscriber>): void {
 		const socket = new zeromq.Subscriber({
 			linger: 0,
 			maxMessageSize: options.maxMessageBytes,
 			receiveHighWaterMark: options.highWaterMark,
 			reconnectInterval: options.reconnectIntervalMs,
+			// Backoff whatever way a dial fails (refused, closed at once): doubled up to a second, as the built-in engine does.
+			reconnectMaxInterval: 1000,
 			// take() asks `readable` before every receive(), so receive() reads at once instead of
 			// asking libzmq for the socket's events a second time: one syscall less per message.
 			receiveTimeout: 0,
@@ -190,6 +240,8 @@ class LibzmqSubscriber implements SubscriberSocket {
 	}
 
 	#onSocketEvent(event: zmq.Event): void {
+		const previous = this.#lastEvent;
+		this.#lastEvent = event.type;
 		// The other events (bind, accept, close, end) say nothing about the link: the default ignores them.
 		switch (event.type) {
 			case 'handshake': {
@@ -211,7 +263,16 @@ class LibzmqSubscriber implements SubscriberSocket {
 				break;
 			}
 
-			case 'connect:retry':
+			case 'connect:retry': {
+				clearTimeout(this.#dropTimer);
+				this.#dropTimer = undefined;
+				if (previous !== 'disconnect') {
+					this.#onEvent({type: 'dial-failed', code: 'ECONNREFUSED'});
+				}
+
+				break;
+			}
+
 			case 'connect:delay':
 			case 'connect': {
 				clearTimeout(this.#dropTimer);
@@ -234,13 +295,55 @@ class LibzmqSubscriber implements SubscriberSocket {
 	}
 }
 
-/** Report subscribers that failed to handshake with our publisher; ZAP refusals are reported by ZAP. */
-async function watchPublisher(events: zmq.Observer, onEvent: (event: PublisherEvent) => void): Promise<void> {
+/**
+Report subscribers that failed to handshake with our publisher (ZAP refusals are reported by ZAP),
+count the connections it holds, and bound them: past `maxConnections`, or on a failed accept for
+want of descriptors (EMFILE), the listener sheds every connection and rests (libzmq-shedding.ts).
+Each is counted (`max-connections`, `descriptors`) and reported; none can crash the node.
+*/
+async function watchPublisher(events: zmq.Observer, onEvent: (event: PublisherEvent) => void, shedder: ListenerShedder, maxConnections: number): Promise<void> {
+	const {connections} = shedder;
 	try {
 		for await (const event of events) {
-			if (event.type === 'handshake:error:protocol' || event.type === 'handshake:error:other') {
-				const code = (event.error as {code?: string} | undefined)?.code;
-				onEvent({type: 'client-handshake-failed', reason: event.type, ...(code === undefined ? {} : {code})});
+			switch (event.type) {
+				case 'handshake:error:protocol':
+				case 'handshake:error:other': {
+					const code = (event.error as {code?: string} | undefined)?.code;
+					onEvent({type: 'client-handshake-failed', reason: event.type, ...(code === undefined ? {} : {code})});
+					break;
+				}
+
+				case 'accept': {
+					if (++connections.held > maxConnections) {
+						onEvent({type: 'client-refused', reason: 'max-connections', detail: `${connections.held} connections held (limit ${maxConnections}): all shed, the listener rests`});
+						shedder.shed();
+					}
+
+					break;
+				}
+
+				case 'disconnect': {
+					connections.held = Math.max(0, connections.held - 1);
+					break;
+				}
+
+				case 'accept:error': {
+					// While the listener is being shed, the I/O thread's retries are the same refusal again.
+					if (!shedder.resting) {
+						const code = (event.error as {code?: string} | undefined)?.code;
+						const descriptors = code === 'EMFILE' || code === 'ENFILE';
+						onEvent({type: 'client-refused', reason: descriptors ? 'descriptors' : 'protocol', detail: `accept failed: ${code ?? event.error.message}`});
+						if (descriptors) {
+							shedder.shed();
+						}
+					}
+
+					break;
+				}
+
+				default: {
+					break;
+				}
 			}
 		}
 	} catch {

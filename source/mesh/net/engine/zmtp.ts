@@ -9,6 +9,13 @@ import {setImmediate as nextTurn} from 'node:timers/promises';
 import {ZmtpPublisher, ZmtpSubscriber, type ZmtpSubscriberEvent} from '@chorus-tui/zmtp';
 import type {Engine, LinkEvent, PublisherSocket, SubscriberSocket, OnFrames} from './engine.js';
 
+/**
+The cap of a link's redial backoff (it doubles from reconnectIntervalMs, with jitter). A second:
+a peer that restarts is back within about a second of listening again, and a publisher that
+refuses or hangs up on every dial costs one dial a second, not ten.
+*/
+const RECONNECT_INTERVAL_MAX_MS = 1000;
+
 /** Complete messages a link queues before it stops reading its socket. */
 const READ_AHEAD = 128;
 
@@ -17,6 +24,7 @@ export const zmtpEngine: Engine = {
 	async bind(endpoint, options, onEvent) {
 		const publisher = new ZmtpPublisher({
 			highWaterMark: options.highWaterMark,
+			maxConnections: options.maxConnections,
 			onEvent,
 		});
 		try {
@@ -37,6 +45,7 @@ export const zmtpEngine: Engine = {
 			// flood, and every young-generation collection copied them: 25–40 ms pauses.
 			highWaterMark: Math.min(options.highWaterMark, READ_AHEAD),
 			reconnectIntervalMs: options.reconnectIntervalMs,
+			reconnectIntervalMaxMs: RECONNECT_INTERVAL_MAX_MS,
 			connectTimeoutMs: options.connectTimeoutMs,
 			// The transport fetches once per poll (a node polls once per tick): no wake-up per message.
 			// Where a socket has no descriptor, the package reads on demand instead (see fetch below).
@@ -77,8 +86,12 @@ function toLinkEvent(event: ZmtpSubscriberEvent): LinkEvent | undefined {
 		}
 
 		case 'connect-failed': {
-			// It redials by itself; a peer that is down is the peer table's business, not an event.
-			return undefined;
+			// It redials by itself, with backoff; the transport counts it and reports it at a bounded rate.
+			return {type: 'dial-failed', code: event.code};
+		}
+
+		case 'ping-dropped': {
+			return event;
 		}
 	}
 }
@@ -94,6 +107,14 @@ class ZmtpPublisherSocket implements PublisherSocket {
 		return true;
 	}
 
+	get connectionCount(): number {
+		return this.publisher.connectionCount;
+	}
+
+	get subscriptions(): {count: number; bytes: number} {
+		return this.publisher.subscriptions;
+	}
+
 	close(): void {
 		this.publisher.close();
 	}
@@ -104,6 +125,10 @@ class ZmtpSubscriberSocket implements SubscriberSocket {
 
 	take(max: number, onFrames: OnFrames, endpoint: string): number {
 		return this.subscriber.take(max, onFrames, endpoint);
+	}
+
+	get backlogged(): boolean {
+		return this.subscriber.backlogged;
 	}
 
 	/**

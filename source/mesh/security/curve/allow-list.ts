@@ -2,13 +2,15 @@
 The allow file: which CURVE public keys may connect, which node id each may use, and where each
 publishes. One entry a line; a field that starts with `#` starts a comment:
 
-	<public-key> [node-id|*] [endpoint]
+	<public-key> [node-id|*] [endpoint] [role=operator]
 
 - Our publisher's ZAP handler lets a subscriber in only if its key is listed.
 - Our subscription to an endpoint pins the key listed with that endpoint as the server key, so
   only the holder of that key's secret can feed us through it (CURVE authenticates the server).
 - A message that arrives through a pinned endpoint must carry the node id listed with its key,
   and no key may claim an id that the file binds to another key (`id-mismatch`).
+- `role=operator` (last, optional) lets the key change nodes through the control plane (fault,
+  clear, stop); every listed key may read (members, view). A file without it stays valid.
 
 Pure: the caller reads the file and normalizes endpoints.
 */
@@ -22,7 +24,12 @@ export type AllowEntry = {
 	nodeId?: string;
 	/** Where the holder of this key publishes; needed to subscribe to it. */
 	endpoint?: string;
+	/** `operator`: may send the control plane's write ops. Undefined: read ops only. */
+	role?: AllowRole;
 };
+
+export type AllowRole = 'operator';
+const ROLE_FIELD = /^role=(.*)$/;
 
 export class AllowListError extends Error {
 	constructor(
@@ -55,16 +62,29 @@ export function parseAllowList(text: string, normalizeEndpoint: (text: string) =
 		}
 
 		const lineNumber = index + 1;
+		// The role is named (`role=operator`), so it can follow a key with no id or endpoint.
+		const roleText = fields.length > 1 ? ROLE_FIELD.exec(fields.at(-1)!)?.[1] : undefined;
+		if (roleText !== undefined) {
+			fields.pop();
+			if (roleText !== 'operator') {
+				throw new AllowListError(lineNumber, `unknown role '${roleText}'; the only role is role=operator`);
+			}
+		}
+
 		const [publicKey, nodeId, endpoint, ...rest] = fields;
 		if (!isCurveKey(publicKey!)) {
 			throw new AllowListError(lineNumber, 'expected a 40-character Z85 public key first');
 		}
 
 		if (rest.length > 0) {
-			throw new AllowListError(lineNumber, 'too many fields; the form is `<public-key> [node-id|*] [endpoint]`');
+			throw new AllowListError(lineNumber, 'too many fields; the form is `<public-key> [node-id|*] [endpoint] [role=operator]`');
 		}
 
 		const entry: AllowEntry = {publicKey: publicKey!};
+		if (roleText !== undefined) {
+			entry.role = 'operator';
+		}
+
 		if (nodeId !== undefined && nodeId !== '*') {
 			if (!isPrintableId(nodeId)) {
 				throw new AllowListError(lineNumber, 'the node id must be 1-64 printable characters');
@@ -112,9 +132,14 @@ export class AllowList {
 	readonly #idByKey = new Map<string, string | undefined>();
 	readonly #keyById = new Map<string, string>();
 	readonly #keyByEndpoint = new Map<string, string>();
+	readonly #operators = new Set<string>();
 
 	constructor(readonly entries: readonly AllowEntry[]) {
 		for (const entry of entries) {
+			if (entry.role === 'operator') {
+				this.#operators.add(entry.publicKey);
+			}
+
 			const knownId = this.#idByKey.get(entry.publicKey);
 			this.#idByKey.set(entry.publicKey, knownId ?? entry.nodeId);
 			if (entry.nodeId !== undefined && !this.#keyById.has(entry.nodeId)) {
@@ -133,6 +158,11 @@ export class AllowList {
 
 	allows(publicKey: string): boolean {
 		return this.#idByKey.has(publicKey);
+	}
+
+	/** Whether a key may send the control plane's write ops (any of its lines says role=operator). */
+	isOperator(publicKey: string): boolean {
+		return this.#operators.has(publicKey);
 	}
 
 	/** The server key to pin when subscribing to an endpoint. */

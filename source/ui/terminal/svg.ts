@@ -1,17 +1,20 @@
 /**
-Render what a terminal shows (an @xterm/headless buffer) as SVG: a still of one screen, or an
-animation of several. The screens come from the real binary running in a pty, so the pictures in the
-README are what an operator sees, not drawings.
+Render a terminal screen as SVG: a still of one screen (the `S` key's screenshot), or an animation
+of several (`npm run media`). The screens come from the painter's cells (screenFromCells) or from a
+terminal emulator that ran the real binary, so the pictures are what an operator sees, not drawings.
 */
 
-import type {Terminal} from '@xterm/headless';
+import type {Cell} from './cells.js';
+import {DEFAULT_STYLE, SGR} from './sgr.js';
 
 /** One screen: rows of styled runs. */
 export type Screen = {cols: number; rows: number; lines: Run[][]};
 
-type Run = {text: string; x: number; fg: string; bg: string | undefined; bold: boolean; dim: boolean; underline: boolean};
+/** Characters of one style, from column `x`; colours are CSS colours. */
+export type Run = {text: string; x: number; fg: string; bg: string | undefined; bold: boolean; dim: boolean; underline: boolean; wide?: boolean};
 
-const THEME = {
+/** The colours of the pictures: a calm dark palette that stays readable. */
+export const THEME = {
 	background: '#1e1e2e',
 	foreground: '#cdd6f4',
 	// The 16 ANSI colours, a calm palette that stays readable on a dark background.
@@ -26,7 +29,8 @@ const LINE_HEIGHT = 17;
 const FONT_SIZE = 14;
 const PADDING = 12;
 
-function paletteColor(index: number): string {
+/** A colour of the xterm 256-colour palette. */
+export function paletteColor(index: number): string {
 	if (index < 16) {
 		return THEME.ansi[index]!;
 	}
@@ -45,45 +49,115 @@ function rgb(red: number, green: number, blue: number): string {
 	return `#${[red, green, blue].map((value) => value.toString(16).padStart(2, '0')).join('')}`;
 }
 
-/** Read the visible screen of a terminal into styled runs. */
-export function captureScreen(terminal: Terminal): Screen {
-	const buffer = terminal.buffer.active;
+type RunStyle = Omit<Run, 'text' | 'x'>;
+
+/** A colour from SGR parameters starting at `codes[index]` (30–37, 90–97, 38;5;n, 38;2;r;g;b and the 4x/10x backgrounds). */
+function sgrColor(codes: readonly number[], index: number): {color: string; used: number} | undefined {
+	const code = codes[index]!;
+	const base = code >= 90 ? code - 90 + 8 : code >= 40 && code < 50 ? code - 40 : code >= 100 ? code - 100 + 8 : code - 30;
+	if (code === 38 || code === 48) {
+		if (codes[index + 1] === 5) {
+			return {color: paletteColor(codes[index + 2] ?? 0), used: 3};
+		}
+
+		if (codes[index + 1] === 2) {
+			return {color: rgb(codes[index + 2] ?? 0, codes[index + 3] ?? 0, codes[index + 4] ?? 0), used: 5};
+		}
+
+		return undefined;
+	}
+
+	return {color: paletteColor(base), used: 1};
+}
+
+const runStyles = new Map<string, RunStyle>();
+
+/** The look of a painter's style key (an SGR sequence, see sgr.ts). */
+function runStyle(key: string): RunStyle {
+	let style = runStyles.get(key);
+	if (style !== undefined) {
+		return style;
+	}
+
+	let fg = THEME.foreground;
+	let bg: string | undefined;
+	let bold = false;
+	let dim = false;
+	let underline = false;
+	let inverse = false;
+	if (key !== DEFAULT_STYLE) {
+		for (const match of key.matchAll(SGR)) {
+			const codes = match[1]!.split(/[;:]/u).map(Number);
+			for (let index = 0; index < codes.length; index++) {
+				const code = codes[index]!;
+				if ((code >= 30 && code <= 38) || (code >= 90 && code <= 97)) {
+					const color = sgrColor(codes, index);
+					fg = color?.color ?? fg;
+					index += (color?.used ?? 1) - 1;
+				} else if ((code >= 40 && code <= 48) || (code >= 100 && code <= 107)) {
+					const color = sgrColor(codes, index);
+					bg = color?.color ?? bg;
+					index += (color?.used ?? 1) - 1;
+				} else if (code === 1) {
+					bold = true;
+				} else if (code === 2) {
+					dim = true;
+				} else if (code === 4) {
+					underline = true;
+				} else if (code === 7) {
+					inverse = true;
+				}
+			}
+		}
+	}
+
+	if (inverse) {
+		[fg, bg] = [bg ?? THEME.background, fg];
+	}
+
+	style = {fg, bg, bold, dim, underline};
+	runStyles.set(key, style);
+	return style;
+}
+
+/** A screen from the painter's cells (what the terminal UI painted), `columns` × `rows`. */
+export function screenFromCells(cells: ReadonlyArray<readonly Cell[]>, columns: number, rows: number): Screen {
 	const lines: Run[][] = [];
-	const cell = buffer.getNullCell();
-	for (let y = 0; y < terminal.rows; y++) {
-		const line = buffer.getLine(buffer.viewportY + y);
+	for (let y = 0; y < rows; y++) {
 		const runs: Run[] = [];
-		for (let x = 0; line && x < terminal.cols; x++) {
-			line.getCell(x, cell);
-			if (cell.getWidth() === 0) {
-				continue;
+		let x = 0;
+		for (const cell of cells[y] ?? []) {
+			if (x >= columns) {
+				break;
 			}
 
-			let fg = cell.isFgDefault() ? THEME.foreground : cell.isFgRGB() ? `#${cell.getFgColor().toString(16).padStart(6, '0')}` : paletteColor(cell.getFgColor());
-			let bg = cell.isBgDefault() ? undefined : cell.isBgRGB() ? `#${cell.getBgColor().toString(16).padStart(6, '0')}` : paletteColor(cell.getBgColor());
-			if (cell.isInverse()) {
-				[fg, bg] = [bg ?? THEME.background, fg];
-			}
-
-			const style = {fg, bg, bold: cell.isBold() !== 0, dim: cell.isDim() !== 0, underline: cell.isUnderline() !== 0};
-			const text = cell.getChars() || ' ';
+			const style = runStyle(cell.style);
 			const last = runs.at(-1);
 			const sameStyle = last?.fg === style.fg && last.bg === style.bg && last.bold === style.bold && last.dim === style.dim && last.underline === style.underline;
-			if (last && sameStyle && last.x + [...last.text].length === x) {
-				last.text += text;
+			// A wide character takes two columns: it starts a run of its own, so that columns stay exact.
+			if (last && sameStyle && cell.width === 1 && last.x + [...last.text].length === x && !last.wide) {
+				last.text += cell.text;
 			} else {
-				runs.push({text, x, ...style});
+				runs.push({text: cell.text, x, ...style, ...(cell.width === 2 ? {wide: true} : {})});
 			}
 
-			if (cell.getWidth() === 2) {
-				x++;
-			}
+			x += Math.max(1, cell.width);
 		}
 
 		lines.push(runs);
 	}
 
-	return {cols: terminal.cols, rows: terminal.rows, lines};
+	return {cols: columns, rows, lines};
+}
+
+/** A screen from the painter's cells as plain text: one line a row, trailing blanks trimmed (as `tmux capture-pane` prints it). */
+export function textFromCells(cells: ReadonlyArray<readonly Cell[]>, rows: number): string {
+	const lines: string[] = [];
+	for (let y = 0; y < rows; y++) {
+		lines.push((cells[y] ?? []).map((cell) => cell.text).join('').trimEnd());
+	}
+
+	return lines.join('\n') + '\n';
 }
 
 function escapeXml(text: string): string {
@@ -95,7 +169,7 @@ function screenBody(screen: Screen): string {
 	for (const [y, runs] of screen.lines.entries()) {
 		const top = PADDING + y * LINE_HEIGHT;
 		for (const run of runs) {
-			const width = [...run.text].length * CELL_WIDTH;
+			const width = (run.wide ? 2 : [...run.text].length) * CELL_WIDTH;
 			if (run.bg) {
 				parts.push(`<rect x="${(PADDING + run.x * CELL_WIDTH).toFixed(1)}" y="${top}" width="${width.toFixed(1)}" height="${LINE_HEIGHT}" fill="${run.bg}"/>`);
 			}

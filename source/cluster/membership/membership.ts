@@ -1,0 +1,463 @@
+/**
+Membership at run time: join a mesh through one address, keep every member's data link, gossip.
+
+- `--join` seeds: subscribe to each seed's data endpoint; once it is heard, its control endpoint is
+  known (the `control` field of its messages): pull `members` from it and send `join` to it.
+- Every member heard on the data plane that has a control plane gets one `join` from us ("here I
+  am; subscribe to me"), so links are made both ways without waiting for gossip.
+- Anti-entropy (memberlist's push/pull): every gossip interval, pull `members` from one random live
+  member with a control plane and merge what it says (member-table.ts decides what to believe).
+- A seed that does not answer is retried with backoff, as Serf's retry-join: a `join-retry` event,
+  never a fatal error. `dns:` seeds are resolved again every 30 s.
+
+The table is pure; this file holds the timers, the node, the control client and the resolver.
+*/
+
+import {performance} from 'node:perf_hooks';
+import type {EventDetails} from '../../mesh/snapshot.js';
+import type {ControlClient} from '../control/client.js';
+import type {JoinAnnouncement, Member} from '../protocol.js';
+import {MemberTable, type JoinResult, type MemberEvent, type MemberRefusal} from './member-table.js';
+import {createSeedResolver, DNS_REFRESH_MS, parseJoinTarget, resolveSeeds, type JoinTarget, type SeedResolver} from './seeds.js';
+
+export type MembershipEventKind = 'member-joined' | 'member-dead' | 'member-forgotten' | 'join-retry';
+
+/** What membership needs of the node: who it is, its peers as it hears them, and its links. */
+export type MembershipNode = {
+	readonly id: string;
+	readonly incarnation: number;
+	readonly endpoint: string;
+	/** The control endpoint the node announces, if it has a control plane. */
+	readonly control: string | undefined;
+	snapshot(): {peers: ReadonlyArray<{id: string; state: string; lastSeenMs: number; incarnation: number; endpoint?: string; via?: string; control?: string}>};
+	addPeer(endpoint: string): void;
+	removePeer(endpoint: string): void;
+};
+
+/** The part of the control client membership uses (control/client.ts). */
+export type MembershipClient = Pick<ControlClient, 'request'>;
+
+export type MembershipOptions = {
+	node: MembershipNode;
+	/** `--join` values: `tcp://host:port`, a port, or `dns:NAME:PORT` (parsed with parseJoinTarget). */
+	joins: readonly string[];
+	/** `--peer` endpoints: members too (legacy, data only, until they announce a control plane). */
+	staticPeers: readonly string[];
+	client: MembershipClient;
+	/** `--gossip-interval`. @default 2000 */
+	gossipIntervalMs?: number;
+	/** `--reconnect-timeout`. @default 600_000 */
+	reconnectTimeoutMs?: number;
+	/** The data plane's TTL: a member silent this long is dead. */
+	ttlMs: number;
+	/** `--max-peers`. */
+	maxMembers: number;
+	/** With CURVE: only endpoints the allow file lists. */
+	endpointAllowed?: (endpoint: string) => boolean;
+	/** Resolves `dns:` seeds. @default createSeedResolver() (/etc/resolv.conf, or CHORUS_DNS_SERVERS) */
+	resolver?: SeedResolver;
+	emit: (event: EventDetails<MembershipEventKind>) => void;
+	/** @default Math.random */
+	random?: () => number;
+	/** How often the node's peers are read and the dial plan applied. @default 500 */
+	loopMs?: number;
+	/** A seed is given this long to be heard before it counts as not answering. @default 3000 */
+	seedProbeMs?: number;
+};
+
+export type MembershipStats = {
+	members: number;
+	/** Subscriptions opened by the dial plan. */
+	dials: number;
+	pulls: number;
+	pullFailures: number;
+	joinsSent: number;
+	refused: Partial<Record<MemberRefusal, number>>;
+};
+
+type Seed = {
+	endpoint: string;
+	/** `dns:NAME:PORT` that gave it, if any. */
+	from?: string;
+	subscribed: boolean;
+	openedAtMs: number;
+	nextTryAtMs: number;
+	attempts: number;
+};
+
+const SEED_BACKOFF_START_MS = 1000;
+/** Serf retries a join every 30 s; so do we, at most, once the backoff has grown. */
+const SEED_BACKOFF_MAX_MS = 30_000;
+/** Control requests in flight at once from membership (joins and pulls). */
+const MAX_REQUESTS_IN_FLIGHT = 8;
+/** A `join` that failed is sent again after this long. */
+const JOIN_RETRY_MS = 5000;
+const PULL_TIMEOUT_MS = 2000;
+
+export class Membership {
+	readonly #options: MembershipOptions;
+	readonly #table: MemberTable;
+	readonly #targets: JoinTarget[];
+	readonly #seeds = new Map<string, Seed>();
+	readonly #random: () => number;
+	readonly #resolver: SeedResolver | undefined;
+	/** Members we sent our `join` to, by id, with the incarnation it was for (or when to try again). */
+	readonly #joined = new Map<string, {incarnation: number; retryAtMs?: number}>();
+	#loopTimer: NodeJS.Timeout | undefined;
+	#gossipTimer: NodeJS.Timeout | undefined;
+	#dnsTimer: NodeJS.Timeout | undefined;
+	#inFlight = 0;
+	#pulls = 0;
+	#pullFailures = 0;
+	#joinsSent = 0;
+	/** A seed (or any member) has answered a pull: we are in the mesh. */
+	#inMesh = false;
+	#running = false;
+
+	constructor(options: MembershipOptions) {
+		this.#options = options;
+		this.#random = options.random ?? Math.random;
+		this.#targets = options.joins.map((text) => parseJoinTarget(text));
+		this.#table = new MemberTable({
+			selfId: options.node.id,
+			selfEndpoint: options.node.endpoint,
+			maxMembers: options.maxMembers,
+			ttlMs: options.ttlMs,
+			reconnectTimeoutMs: options.reconnectTimeoutMs ?? 600_000,
+			endpointAllowed: options.endpointAllowed,
+			wallClockOffsetMs: performance.timeOrigin,
+		});
+		for (const endpoint of options.staticPeers) {
+			this.#table.pin(endpoint);
+		}
+
+		this.#resolver = this.#targets.some((target) => target.kind === 'dns') ? (options.resolver ?? createSeedResolver()) : undefined;
+	}
+
+	start(): void {
+		if (this.#running) {
+			return;
+		}
+
+		this.#running = true;
+		const nowMs = performance.now();
+		for (const target of this.#targets) {
+			if (target.kind === 'endpoint') {
+				this.#addSeed(target.endpoint, undefined, nowMs);
+			}
+		}
+
+		if (this.#resolver !== undefined) {
+			void this.#resolveDns();
+			this.#dnsTimer = setInterval(() => {
+				void this.#resolveDns();
+			}, DNS_REFRESH_MS);
+			this.#dnsTimer.unref?.();
+		}
+
+		this.#loopTimer = setInterval(() => {
+			this.#step();
+		}, this.#options.loopMs ?? 500);
+		this.#gossipTimer = setInterval(() => {
+			this.#gossip();
+		}, this.#options.gossipIntervalMs ?? 2000);
+		this.#step();
+	}
+
+	stop(): void {
+		this.#running = false;
+		clearInterval(this.#loopTimer);
+		clearInterval(this.#gossipTimer);
+		clearInterval(this.#dnsTimer);
+	}
+
+	/** Every member this node knows, itself first: what the `members` op answers. */
+	members(): Member[] {
+		const {node} = this.#options;
+		const self: Member = {
+			id: node.id,
+			endpoint: node.endpoint,
+			...(node.control === undefined ? {} : {control: node.control}),
+			incarnation: node.incarnation,
+			state: 'alive',
+			legacy: false,
+			// Our own state has not changed since we started.
+			changedAtMs: node.incarnation,
+		};
+		return [self, ...this.#table.members()];
+	}
+
+	/** The `join` op: a member announces itself; we subscribe to it (through the dial plan). */
+	join(announcement: JoinAnnouncement): JoinResult {
+		const nowMs = performance.now();
+		const {result, events} = this.#table.announce(announcement, nowMs);
+		this.#report(events);
+		if (result.ok) {
+			this.#applyPlan(nowMs);
+		}
+
+		return result;
+	}
+
+	stats(): MembershipStats {
+		return {
+			members: this.#table.size + 1,
+			dials: this.#table.dialCount,
+			pulls: this.#pulls,
+			pullFailures: this.#pullFailures,
+			joinsSent: this.#joinsSent,
+			refused: this.#table.refused(),
+		};
+	}
+
+	/** Merge a member list as if a pull had returned it (the `members` subcommand and tests use it). */
+	merge(list: unknown): void {
+		this.#report(this.#table.merge(list, performance.now()));
+	}
+
+	#step(): void {
+		if (!this.#running) {
+			return;
+		}
+
+		const nowMs = performance.now();
+		this.#observe(nowMs);
+		this.#report(this.#table.sweep(nowMs));
+		this.#applyPlan(nowMs);
+		this.#tendSeeds(nowMs);
+		this.#sendJoins(nowMs);
+	}
+
+	/** What the data plane heard: direct evidence for the table. */
+	#observe(nowMs: number): void {
+		for (const peer of this.#options.node.snapshot().peers) {
+			if (peer.state === 'evicted' || peer.state === 'quarantined') {
+				continue;
+			}
+
+			const endpoint = peer.endpoint ?? peer.via;
+			// Past its TTL the node still lists a peer for a moment: that is no evidence of life.
+			if (endpoint === undefined || peer.lastSeenMs >= this.#options.ttlMs) {
+				continue;
+			}
+
+			this.#report(this.#table.heard({id: peer.id, endpoint, control: peer.control, incarnation: peer.incarnation, atMs: nowMs - peer.lastSeenMs}, nowMs));
+			const seed = this.#seeds.get(endpoint) ?? (peer.via === undefined ? undefined : this.#seeds.get(peer.via));
+			if (seed !== undefined) {
+				// Heard: the seed is a member now, its link the dial plan's.
+				this.#seeds.delete(seed.endpoint);
+				if (!this.#inMesh && peer.control !== undefined) {
+					this.#pull(peer.control);
+				}
+			}
+		}
+	}
+
+	#applyPlan(nowMs: number): void {
+		const {node} = this.#options;
+		const plan = this.#table.plan(nowMs);
+		for (const endpoint of plan.unsubscribe) {
+			if (!this.#seeds.has(endpoint)) {
+				node.removePeer(endpoint);
+			}
+		}
+
+		for (const endpoint of plan.subscribe) {
+			node.addPeer(endpoint);
+		}
+	}
+
+	#addSeed(endpoint: string, from: string | undefined, nowMs: number): void {
+		if (this.#seeds.has(endpoint) || endpoint === this.#options.node.endpoint) {
+			return;
+		}
+
+		// A seed that is already a member needs no seeding.
+		for (const member of this.#table.records()) {
+			if (member.endpoint === endpoint) {
+				return;
+			}
+		}
+
+		this.#seeds.set(endpoint, {endpoint, ...(from === undefined ? {} : {from}), subscribed: false, openedAtMs: 0, nextTryAtMs: nowMs, attempts: 0});
+	}
+
+	/** Serf's retry-join: dial each unanswered seed, give it a window, back off, say so. */
+	#tendSeeds(nowMs: number): void {
+		const {node} = this.#options;
+		const probeMs = this.#options.seedProbeMs ?? 3000;
+		for (const seed of this.#seeds.values()) {
+			if (seed.subscribed) {
+				if (nowMs - seed.openedAtMs < probeMs) {
+					continue;
+				}
+
+				seed.subscribed = false;
+				if (!this.#table.isPinned(seed.endpoint)) {
+					node.removePeer(seed.endpoint);
+				}
+
+				const retryInMs = Math.min(SEED_BACKOFF_MAX_MS, SEED_BACKOFF_START_MS * 2 ** Math.min(seed.attempts - 1, 30));
+				seed.nextTryAtMs = nowMs + retryInMs;
+				this.#options.emit({
+					kind: 'join-retry',
+					endpoint: seed.endpoint,
+					...(seed.from === undefined ? {} : {seed: seed.from}),
+					attempt: seed.attempts,
+					retryInMs,
+					reason: `no message from ${seed.endpoint} within ${probeMs} ms; retrying in ${Math.round(retryInMs / 1000)} s`,
+				});
+				continue;
+			}
+
+			if (nowMs >= seed.nextTryAtMs) {
+				seed.subscribed = true;
+				seed.openedAtMs = nowMs;
+				seed.attempts++;
+				node.addPeer(seed.endpoint);
+			}
+		}
+	}
+
+	async #resolveDns(): Promise<void> {
+		for (const target of this.#targets) {
+			if (target.kind !== 'dns' || !this.#running) {
+				continue;
+			}
+
+			const label = `dns:${target.name}:${target.port}`;
+			try {
+				// eslint-disable-next-line no-await-in-loop -- one name at a time; there are few.
+				const endpoints = await resolveSeeds(this.#resolver!, target.name, target.port);
+				const nowMs = performance.now();
+				for (const endpoint of endpoints) {
+					if (this.#options.endpointAllowed?.(endpoint) ?? true) {
+						this.#addSeed(endpoint, label, nowMs);
+					}
+				}
+			} catch (error) {
+				if (this.#running) {
+					this.#options.emit({kind: 'join-retry', seed: label, retryInMs: DNS_REFRESH_MS, reason: `${(error as Error).message}; resolving again in ${DNS_REFRESH_MS / 1000} s`});
+				}
+			}
+		}
+	}
+
+	/** Anti-entropy: pull from one random member that is alive (heard by us) and has a control plane. */
+	#gossip(): void {
+		if (!this.#running) {
+			return;
+		}
+
+		const nowMs = performance.now();
+		const candidates = [...this.#table.records()].filter((record) =>
+			record.control !== undefined && record.state === 'alive' && record.heardAtMs !== undefined && nowMs - record.heardAtMs < this.#options.ttlMs);
+		if (candidates.length === 0) {
+			return;
+		}
+
+		const chosen = candidates[Math.floor(this.#random() * candidates.length)]!;
+		this.#pull(chosen.control!);
+	}
+
+	#pull(control: string): void {
+		if (this.#inFlight >= MAX_REQUESTS_IN_FLIGHT) {
+			return;
+		}
+
+		this.#inFlight++;
+		this.#pulls++;
+		this.#options.client.request(control, {op: 'members'}, PULL_TIMEOUT_MS).then((reply) => {
+			if (!this.#running) {
+				return;
+			}
+
+			if (reply.ok && Array.isArray(reply['members'])) {
+				const nowMs = performance.now();
+				if (!this.#inMesh) {
+					this.#inMesh = true;
+					// Serf's retry-join stops once one seed answered: the other seeds are members by now, or
+					// will be through gossip (a seed named differently from what it announces included).
+					this.#dropSeeds();
+				}
+
+				this.#report(this.#table.merge(reply['members'], nowMs));
+				this.#applyPlan(nowMs);
+			} else {
+				this.#pullFailures++;
+			}
+		}, () => {
+			this.#pullFailures++;
+		}).finally(() => {
+			this.#inFlight--;
+		});
+	}
+
+	#dropSeeds(): void {
+		const memberEndpoints = new Set([...this.#table.records()].map((record) => record.endpoint));
+		for (const seed of this.#seeds.values()) {
+			// A seed that is a member's endpoint too is the dial plan's link now: left open.
+			if (seed.subscribed && !this.#table.isPinned(seed.endpoint) && !memberEndpoints.has(seed.endpoint)) {
+				this.#options.node.removePeer(seed.endpoint);
+			}
+		}
+
+		this.#seeds.clear();
+	}
+
+	/** One `join` to each member we hear that has a control plane, per incarnation of it. */
+	#sendJoins(nowMs: number): void {
+		const {node} = this.#options;
+		for (const record of this.#table.records()) {
+			if (this.#inFlight >= MAX_REQUESTS_IN_FLIGHT) {
+				return;
+			}
+
+			if (record.control === undefined || record.heardAtMs === undefined || record.state === 'dead') {
+				continue;
+			}
+
+			const sent = this.#joined.get(record.id);
+			if (sent?.incarnation === record.incarnation && (sent.retryAtMs === undefined || nowMs < sent.retryAtMs)) {
+				continue;
+			}
+
+			const incarnation = record.incarnation;
+			this.#joined.set(record.id, {incarnation});
+			this.#inFlight++;
+			this.#joinsSent++;
+			// On the wire the announcing node's id is `node`: `id` is the request's own.
+			const request = {
+				op: 'join' as const,
+				node: node.id,
+				endpoint: node.endpoint,
+				...(node.control === undefined ? {} : {control: node.control}),
+				incarnation: node.incarnation,
+			};
+			this.#options.client.request(record.control, request, PULL_TIMEOUT_MS).then((reply) => {
+				if (!reply.ok) {
+					this.#joined.set(record.id, {incarnation, retryAtMs: performance.now() + JOIN_RETRY_MS});
+				}
+			}, () => {
+				this.#joined.set(record.id, {incarnation, retryAtMs: performance.now() + JOIN_RETRY_MS});
+			}).finally(() => {
+				this.#inFlight--;
+			});
+		}
+
+		// Bounded like the table: forget what we sent to members that are gone.
+		if (this.#joined.size > this.#table.size * 2 + 16) {
+			for (const id of this.#joined.keys()) {
+				if (this.#table.get(id) === undefined) {
+					this.#joined.delete(id);
+				}
+			}
+		}
+	}
+
+	#report(events: MemberEvent[]): void {
+		for (const event of events) {
+			this.#options.emit(event);
+		}
+	}
+}

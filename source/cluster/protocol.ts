@@ -1,0 +1,105 @@
+/**
+The control plane's wire contract, version 1: request/reply JSON, one ZeroMQ frame each way
+(ROUTER on the node, DEALER or REQ on the client). Plain types and constants; nothing here runs.
+The server (control/server.ts), the client (control/client.ts), membership and scripts in any
+language speak exactly this. Unknown fields are ignored; unknown ops answer `unknown-op`.
+*/
+
+import type {FaultTarget, InboundFault, OutboundFault} from '../mesh/model/fault-types.js';
+
+export const CONTROL_VERSION = 1;
+
+/** Requests larger than this are refused (`too-large`) before they are parsed. */
+export const MAX_REQUEST_BYTES = 64 * 1024;
+
+/** A member as membership knows it (memberlist's node state). */
+export type MemberState = 'alive' | 'suspect' | 'dead';
+
+export type Member = {
+	id: string;
+	/** Data endpoint: the member's PUB, `tcp://host:port`. */
+	endpoint: string;
+	/** Control endpoint, when the member has a control plane; absent for legacy (data-only) members. */
+	control?: string;
+	/** Milliseconds since the epoch when the member's process started; 0 when unknown (legacy). */
+	incarnation: number;
+	state: MemberState;
+	/** A member with no control plane (an original Python node, or any node given as a static --peer that never announced one). */
+	legacy: boolean;
+	/** Wall-clock milliseconds since the epoch of the member's last state change, as the answering node saw it. */
+	changedAtMs: number;
+};
+
+/**
+What a `join` request announces: "here I am; subscribe to me". This is what the membership hook
+receives; on the wire the node id travels as `node`, since `id` is the request's own id.
+*/
+export type JoinAnnouncement = {
+	id: string;
+	endpoint: string;
+	control?: string;
+	incarnation: number;
+};
+
+/** A fault set through the control plane. Every one carries a lease; 0 means no expiry. */
+export type FaultRequest =
+	| {direction: 'inbound'; target: FaultTarget; fault: Partial<InboundFault>; leaseMs: number}
+	| {direction: 'outbound'; fault: Partial<OutboundFault>; leaseMs: number}
+	/** Blackhole one link (inbound from that peer id), for partitions by shape. */
+	| {direction: 'link'; peer: string; blackhole: boolean; leaseMs: number};
+
+/** A fault request's lease when it names none (`--fault-lease`, default 30 s). */
+export const DEFAULT_FAULT_LEASE_MS = 30_000;
+
+/** The most peers one `view` reply carries, and members one `members` reply carries; more page with `offset`. */
+export const MAX_VIEW_PEERS = 500;
+export const MAX_MEMBERS_PER_REPLY = 2000;
+
+/** A reply is at most this long; a larger one is cut to a page with `truncated: true`. */
+export const MAX_REPLY_BYTES = 512 * 1024;
+
+export type ControlOp = 'members' | 'view' | 'fault' | 'clear' | 'stop' | 'join';
+
+/** Ops that change a node: with CURVE, only keys with the `operator` role may send them. */
+export const WRITE_OPS: ReadonlySet<ControlOp> = new Set(['fault', 'clear', 'stop']);
+
+type RequestBase = {
+	v: 1;
+	/** The client's request id, echoed in the reply (a string or a number). */
+	id: string | number;
+};
+
+export type ControlRequest = RequestBase &
+	(
+		/** `offset`/`limit` page a large membership (at most MAX_MEMBERS_PER_REPLY a reply); `truncated` says more remain. */
+		| {op: 'members'; offset?: number; limit?: number}
+		/** `offset`/`limit` page the peer table; the reply says `truncated` when more remain. */
+		| {op: 'view'; offset?: number; limit?: number}
+		| ({op: 'fault'} & FaultRequest)
+		| {op: 'clear'}
+		| {op: 'stop'}
+		| {op: 'join'; node: string; endpoint: string; control?: string; incarnation: number}
+	);
+
+export type ControlErrorCode =
+	| 'malformed-json'
+	| 'bad-request'
+	| 'unknown-op'
+	| 'unsupported-version'
+	| 'too-large'
+	| 'rate-limited'
+	| 'forbidden'
+	| 'too-many-members'
+	| 'internal';
+
+/**
+What `stats.controlRefused` counts, by reason: every error code above, and `unauthenticated` (a
+CURVE handshake the allow file refused: that client gets no reply at all) and `dropped` (a
+connection closed before it sent a whole request, which is what libzmq does to a request over
+MAX_REQUEST_BYTES).
+*/
+export type ControlRefusal = ControlErrorCode | 'unauthenticated' | 'dropped';
+
+export type ControlReplyOk = {v: 1; id: string | number | null; ok: true; [field: string]: unknown};
+export type ControlReplyError = {v: 1; id: string | number | null; ok: false; error: ControlErrorCode; message: string};
+export type ControlReply = ControlReplyOk | ControlReplyError;
