@@ -3,7 +3,7 @@
 #
 #   docker build -t chorus-tui .
 #   docker run --rm chorus-tui                        the default command below
-#   docker run --rm -it chorus-tui --observe ...      any other flags replace it
+#   docker run --rm -it chorus-tui --join ...         any other flags replace it
 #
 # Three stages: `build` compiles the TypeScript (the app and the workspace package
 # @chorus-tui/zmtp), `deps` installs the production dependencies only, and the runtime copies

@@ -1,7 +1,9 @@
 // deploy/compose.yaml against the Compose Specification's JSON schema, and the points it is for:
 // three nodes on a bridge network joined through one seed, the UI on demand, never host networking.
 // No container runtime here: `docker compose up` itself is not run (see README, "Deploying").
+import {execFileSync} from 'node:child_process';
 import {describe, expect, it} from 'vitest';
+import {CLI_PATH} from '../helpers/headless-process.js';
 import {composeFile} from './manifests.js';
 import {composeValidator} from './compose-schema.js';
 
@@ -64,11 +66,20 @@ describe('deploy/compose.yaml', () => {
 		expect(script).toMatch(/operator\.key\.pub\)\s+\*\s+role=operator/);
 	});
 
-	it('has a tui service for `docker compose run --rm tui`: an observer that joins through the seed', () => {
+	it('gives every service only flags that the built CLI lists in --help', () => {
+		const help = execFileSync(process.execPath, [CLI_PATH, '--help'], {encoding: 'utf8'});
+		for (const [name, service] of Object.entries<{command?: unknown}>(compose.services)) {
+			const flags = Array.isArray(service.command) ? service.command.filter((word): word is string => typeof word === 'string' && word.startsWith('--')) : [];
+			for (const flag of flags) {
+				expect(help, `${name}: ${flag}`).toContain(flag);
+			}
+		}
+	});
+
+	it('has a tui service for `docker compose run --rm tui`: the terminal UI joined through the seed', () => {
 		const tui = compose.services.tui;
 		expect(tui.profiles).toEqual(['tui']);
 		expect(tui.stdin_open && tui.tty).toBe(true);
-		expect(tui.command).toContain('--observe');
 		expect(tui.command).not.toContain('--headless');
 		expect(argument('tui', '--join')).toBe(argument('node-1', '--bind'));
 		expect(argument('tui', '--curve-secret-key-file')).toBe('/keys/operator.key');
