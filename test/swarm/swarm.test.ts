@@ -175,13 +175,19 @@ describe('demo swarm in a mesh session', () => {
 		const [demo1, demo2] = session.demoPeers;
 		// demo-1 must hear demo-2 before the fault, in its own NDJSON.
 		await waitUntil(() => (demo1!.lastSnapshot?.['peers'] as any[] | undefined)?.some((peer) => peer.id === 'demo-2' && peer.state === 'alive') ?? false, 10_000, 'demo-1 hearing demo-2');
+		// ... and so must this node: a peer never heard cannot be evicted (a first dial that finds
+		// the demo peer not yet bound is retried after a backoff of up to a second).
+		await waitUntil(() => session!.snapshot().peers.some((peer) => peer.id === 'demo-2' && peer.state === 'alive'), 10_000, 'this node hearing demo-2');
 
 		session.setInboundFault('demo-2', {blackhole: true});
 		const set = events.find((event) => event.kind === 'fault-set' && event.peer === 'demo-2');
 		expect(set?.['fault']).toMatchObject({blackhole: true});
 		expect(session.snapshot().faults.peers['demo-2']?.blackhole).toBe(true);
 		// The embedded node evicts it (its publisher drops everything) ...
-		await waitUntil(() => events.some((event) => event.kind === 'peer-evicted' && event.peer === 'demo-2'), 6000, 'demo-2 evicted here');
+		await waitUntil(() => events.some((event) => event.kind === 'peer-evicted' && event.peer === 'demo-2'), 6000, 'demo-2 evicted here').catch((error: unknown) => {
+			const here = session!.snapshot().peers.find((peer) => peer.id === 'demo-2');
+			throw new Error(`${(error as Error).message}; here: ${JSON.stringify(here)}; demo-2 says: ${JSON.stringify(demo2!.lastSnapshot?.['faults'])}; events: ${JSON.stringify(events.filter((event) => event.peer === 'demo-2' || event.kind.startsWith('fault')).slice(-8))}`);
+		});
 		// ... and so does another demo peer, which has no fault of its own.
 		await waitUntil(
 			() => !((demo1!.lastSnapshot?.['peers'] as any[] | undefined)?.some((peer) => peer.id === 'demo-2' && peer.state === 'alive') ?? true),
