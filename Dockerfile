@@ -3,7 +3,8 @@
 #
 #   docker build -t chorus-tui .
 #   docker run --rm chorus-tui                        the default command below
-#   docker run --rm -it chorus-tui --join ...         any other flags replace it
+#   docker run --rm -it chorus-tui --observe --join ...   any other flags replace it (here: the
+#                                                      UI, watching a mesh without pulling on it)
 #
 # Three stages: `build` compiles the TypeScript (the app and the workspace package
 # @chorus-tui/zmtp), `deps` installs the production dependencies only, and the runtime copies
@@ -47,7 +48,8 @@ EXPOSE 5555 9464
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
 	CMD ["node", "-e", "fetch('http://127.0.0.1:9464/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/cli.js"]
-# A container's address is its own network's: binding 0.0.0.0 is what lets the other containers in.
-# Without CURVE the node says so on stderr (the exposure warning); deploy/kubernetes turns CURVE on.
+# A container's address is its own network's: binding 0.0.0.0 is what lets the other containers in,
+# and --advertise <name> is how others (and a CURVE allow file) know it (deploy/ does both).
+# Without CURVE the node says so on stderr (the exposure warning); deploy/ turns CURVE on.
 # --demo 0: a container is one node, never a swarm of local demo processes.
 CMD ["--headless", "--demo", "0", "--bind", "tcp://0.0.0.0:5555", "--metrics", "0.0.0.0:9464"]

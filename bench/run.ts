@@ -1,23 +1,27 @@
 /**
-The benchmark runner: `npm run bench` (full, about 15 minutes) or `npm run bench -- --quick` (a
-tiny configuration, well under a minute). Runs every module, then writes results.md and
-results.json: the machine, the date, and each figure as the median of its runs with its target and
-whether it is met.
+The benchmark runner: `npm run bench` (full, about 25 minutes) or `npm run bench -- --quick` (a
+tiny configuration, two to four minutes). Runs every module, then writes results.md, results.json
+and readme-table.md: the machine, the date, how busy the machine was (over the run and in each
+module, bench/lib/load.ts), and each figure as the median of its runs with its target and whether
+it is met.
 
 Flags:
   --quick            tiny configuration (the runner's own test uses it)
-  --only a,b         run only these modules (ingest, cost, scale, ui, startup, resilience)
-  --out DIR          where to write results.md and results.json (default: bench/)
+  --only a,b         run only these modules (ingest, cost, scale, sparse, ui, startup, resilience,
+                     fidelity, membership, record)
+  --out DIR          where to write results.md, results.json and readme-table.md (default: bench/)
 */
 
 import {mkdirSync, writeFileSync} from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
-import {describeMachine, type Machine} from './lib/machine.js';
+import {describeMachine} from './lib/machine.js';
 import type {BenchModule} from './lib/module.js';
 import {BENCH_SOURCE_DIR} from './lib/paths.js';
 import {killAllChildren} from './lib/proc.js';
-import {figure, type Figure, type ModuleResult} from './lib/results.js';
+import {describeLoad, LoadWatch} from './lib/load.js';
+import {renderReadmeTable} from './lib/readme-table.js';
+import {figure, formatValue, verdict, type Figure, type ModuleResult, type Report} from './lib/results.js';
 import {median} from './lib/stats.js';
 import {MODULES} from './modules/index.js';
 
@@ -70,6 +74,7 @@ function log(line: string): void {
 
 async function runModule(module: BenchModule, quick: boolean): Promise<ModuleResult> {
 	const startedMs = performance.now();
+	const load = new LoadWatch();
 	let output;
 	try {
 		output = await module.run({quick, log});
@@ -97,25 +102,8 @@ async function runModule(module: BenchModule, quick: boolean): Promise<ModuleRes
 		method: output.method,
 		warnings: output.warnings,
 		durationS: Math.round((performance.now() - startedMs) / 100) / 10,
+		load: load.stop(),
 	};
-}
-
-function formatValue(value: number, unit: string): string {
-	if (!Number.isFinite(value)) {
-		return 'n/a';
-	}
-
-	const digits = unit === 'ratio' || unit === 'r' ? 3 : Math.abs(value) >= 100 ? 0 : Math.abs(value) >= 10 ? 1 : 2;
-	const text = value.toLocaleString('en-US', {maximumFractionDigits: digits, minimumFractionDigits: 0});
-	return unit === 'ratio' || unit === 'r' ? text : `${text} ${unit}`;
-}
-
-function verdict(figure: Figure): string {
-	if (figure.target === undefined) {
-		return '';
-	}
-
-	return figure.met ? 'yes' : 'NO';
 }
 
 function renderMarkdown(report: Report): string {
@@ -125,12 +113,10 @@ function renderMarkdown(report: Report): string {
 		'',
 		`Written by \`npm run bench${report.quick ? ' -- --quick' : ''}\` on ${report.date}${report.quick ? ' (quick: a tiny configuration, the figures mean little)' : ''}.`,
 		'Each figure is the median of its runs; every run is listed in the details below.',
-		...(machine.loadAverageAtStart[0]! > machine.cores / 2
-			? [
-					'',
-					`**The machine was busy when this run started (load average ${machine.loadAverageAtStart[0]} on ${machine.cores} cores): these figures measure the contention as much as the code. Run again on a quiet machine.**`,
-				]
-			: []),
+		'',
+		report.load.busy
+			? `**Busy machine: ${describeLoad(report.load, machine.cores).replace(/^busy machine: /, '')} over the run. These figures measure the contention as much as the code; run again on a quiet machine. Each module below says how busy it was.**`
+			: `Quiet machine: ${describeLoad(report.load, machine.cores).replace(/^quiet machine: /, '')} over the run.`,
 		'',
 		'## Machine',
 		'',
@@ -159,7 +145,7 @@ function renderMarkdown(report: Report): string {
 	}
 
 	for (const module of report.modules) {
-		lines.push('', `## ${module.title}`, '', `Took ${module.durationS} s.`, '');
+		lines.push('', `## ${module.title}`, '', `Took ${module.durationS} s${module.load ? `; ${describeLoad(module.load, machine.cores)}` : ''}.`, '');
 		for (const line of module.method) {
 			lines.push(`- ${line}`);
 		}
@@ -187,14 +173,6 @@ function renderMarkdown(report: Report): string {
 	return `${lines.join('\n')}\n`;
 }
 
-type Report = {
-	date: string;
-	quick: boolean;
-	command: string;
-	machine: Machine;
-	modules: ModuleResult[];
-};
-
 async function main(): Promise<void> {
 	const options = parseArguments(process.argv.slice(2));
 	for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -206,6 +184,7 @@ async function main(): Promise<void> {
 
 	process.on('exit', killAllChildren);
 	const machine = describeMachine();
+	const runLoad = new LoadWatch();
 	const selected = MODULES.filter((module) => options.only === undefined || options.only.includes(module.name));
 	log(`${options.quick ? 'quick' : 'full'} run of ${selected.map((module) => module.name).join(', ')} on ${machine.cpuModel} x${machine.cores}`);
 	const modules: ModuleResult[] = [];
@@ -220,12 +199,14 @@ async function main(): Promise<void> {
 		quick: options.quick,
 		command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
 		machine,
+		load: runLoad.stop(),
 		modules,
 	};
 	mkdirSync(options.outDir, {recursive: true});
 	writeFileSync(path.join(options.outDir, 'results.json'), `${JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && !Number.isFinite(value) ? null : value), '\t')}\n`);
 	writeFileSync(path.join(options.outDir, 'results.md'), renderMarkdown(report));
-	log(`wrote ${path.join(options.outDir, 'results.md')} and results.json`);
+	writeFileSync(path.join(options.outDir, 'readme-table.md'), renderReadmeTable(report));
+	log(`wrote ${path.join(options.outDir, 'results.md')}, results.json and readme-table.md (the README's performance table)`);
 	for (const module of modules) {
 		for (const item of module.figures) {
 			log(`${item.id}: ${formatValue(item.value, item.unit)}${item.target ? ` (target ${item.target.text}: ${item.met ? 'met' : 'NOT met'})` : ''}`);

@@ -50,10 +50,13 @@ const knownFlags = {
 	join: {type: 'string', isMultiple: true},
 	gossipInterval: {type: 'string'},
 	reconnectTimeout: {type: 'string'},
+	fanout: {type: 'string'},
 	json: {type: 'boolean'},
 	// `--no-control` arrives as control=false.
 	control: {type: 'string'},
 	faultLease: {type: 'string'},
+	observe: {type: 'boolean'},
+	advertise: {type: 'string'},
 } as const;
 
 const cli = meow(
@@ -101,6 +104,12 @@ const cli = meow(
 	  --join <endpoint|dns:NAME:PORT>  Join a running mesh through any member's data endpoint; repeatable
 	  --gossip-interval <s>     Pull the member list from one random member this often (default ${DEFAULTS.gossipIntervalS})
 	  --reconnect-timeout <s>   Redial a dead member this long, then forget it (default ${DEFAULTS.reconnectTimeoutS})
+	  --fanout <k|all>          Subscribe to k members picked at random, and replace any that dies
+	                            (default: a full mesh up to ${DEFAULTS.fanout.fullMeshUpTo} members, ${DEFAULTS.fanout.k} beyond; all: always full)
+	  --observe                 Watch without publishing: listed as an observer, in no member's coupling
+	                            sum (the way to watch a production mesh; with --join, --peer or --demo)
+	  --advertise <host>        The host to announce in place of --bind's (data and control endpoints,
+	                            join): a pod's DNS name, the name the allow file lists
 	  --json                    members: print JSON instead of a table
 
 	Control plane (see README, "The control protocol")

@@ -10,6 +10,8 @@ import {defaultMaxConnections} from './mesh/net/descriptors.js';
 import {ENGINE_CHOICES, type EngineChoice} from './mesh/net/engine/select.js';
 import {NODE_DEFAULTS} from './mesh/options.js';
 import {parseJoinTarget} from './cluster/membership/seeds.js';
+import {DEFAULT_FANOUT, type FanoutPolicy} from './cluster/membership/fanout.js';
+import {endpointRefusal} from './cluster/membership/endpoints.js';
 import {ControlAddressError, resolveControlEndpoint} from './cluster/control/address.js';
 import {MAX_LEASE_MS} from './cluster/control/requests.js';
 import {DEFAULT_FAULT_LEASE_MS} from './cluster/protocol.js';
@@ -48,6 +50,8 @@ export const DEFAULTS = {
 	gossipIntervalS: 2,
 	/** A dead member is redialled with backoff this long, then forgotten (Serf's reconnect_timeout is longer; a mesh of oscillators moves faster). */
 	reconnectTimeoutS: 600,
+	/** A full mesh up to 32 members, then 8 links a node (the README's cost model says why). */
+	fanout: DEFAULT_FANOUT,
 	/** A fault set through the control plane expires after this unless set again (0: never). */
 	faultLeaseS: DEFAULT_FAULT_LEASE_MS / 1000,
 } as const;
@@ -99,9 +103,12 @@ export type RawFlags = {
 	join?: string[];
 	gossipInterval?: string;
 	reconnectTimeout?: string;
+	fanout?: string;
 	/** `--control <endpoint|port>`; `--no-control` arrives as false. */
 	control?: string | false;
 	faultLease?: string;
+	observe?: boolean;
+	advertise?: string;
 };
 
 export type Config = {
@@ -150,6 +157,8 @@ export type Config = {
 	gossipIntervalMs: number;
 	/** `--reconnect-timeout`: a dead member is redialled this long, then forgotten. */
 	reconnectTimeoutMs: number;
+	/** `--fanout <k|all>`: the members subscribed to past a size (cluster/membership/fanout.ts); undefined: a full mesh at any size. */
+	fanout: FanoutPolicy | undefined;
 	/**
 	The control endpoint (`--control`; default the data endpoint's host, port + 1, on loopback without
 	CURVE). Undefined with `--no-control`. `explicit`: asked for, so a port that is taken is an error,
@@ -158,6 +167,13 @@ export type Config = {
 	control: {endpoint: string; explicit: boolean} | undefined;
 	/** `--fault-lease`: a control-plane fault's lease when the request names none; 0: no expiry. */
 	faultLeaseMs: number;
+	/**
+	`--observe`: watch without publishing (joins as an observer: listed, never subscribed to, in no
+	coupling sum). Needs something to watch: --join, --peer or demo peers (watched like any peers).
+	*/
+	observe: boolean;
+	/** `--advertise <host>`: the host announced in the data and control endpoints and in `join`, in place of --bind's. */
+	advertiseHost: string | undefined;
 };
 
 /** An HTTP listen address: `host` is an IP address or name, without brackets. */
@@ -335,6 +351,10 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 	const gossipIntervalS = parseNumber(flags.gossipInterval, '--gossip-interval', DEFAULTS.gossipIntervalS, {min: 0.05, max: 3600});
 	const reconnectTimeoutS = parseNumber(flags.reconnectTimeout, '--reconnect-timeout', DEFAULTS.reconnectTimeoutS, {min: 0, max: 7 * 86_400});
 	const faultLeaseS = parseNumber(flags.faultLease, '--fault-lease', DEFAULTS.faultLeaseS, {min: 0, max: MAX_LEASE_MS / 1000});
+	const observe = flags.observe ?? false;
+	if (observe && peerEndpoints.length === 0 && joins.length === 0 && demoPeers === 0) {
+		throw new ConfigError('--observe', 'nothing to watch; give --join <endpoint|dns:NAME:PORT>, --peer <endpoint> or --demo <n>');
+	}
 
 	return {
 		id: flags.id,
@@ -369,9 +389,50 @@ export function resolveConfig(flags: RawFlags, positional: readonly string[] = [
 		joins: [...new Set(joins)],
 		gossipIntervalMs: gossipIntervalS * 1000,
 		reconnectTimeoutMs: reconnectTimeoutS * 1000,
+		fanout: resolveFanout(flags.fanout),
 		control: resolveControl(flags.control, bindEndpoint, curve !== undefined),
 		faultLeaseMs: Math.round(faultLeaseS * 1000),
+		observe,
+		advertiseHost: resolveAdvertise(flags.advertise, bindEndpoint),
 	};
+}
+
+/**
+`--advertise <host>`: a host name or a unicast address, without scheme or port (the port is the
+bound one). Only for a tcp:// --bind: other transports have no host to announce.
+*/
+export function resolveAdvertise(text: string | undefined, bindEndpoint: string): string | undefined {
+	if (text === undefined) {
+		return undefined;
+	}
+
+	const host = text.trim().replace(/^\[(.*)\]$/, '$1');
+	if (host === '' || /^[a-z]+:\/\//i.test(host) || /^[^:]+:\d+$/.test(host)) {
+		throw new ConfigError('--advertise', `'${text}' is not a host; give a name or an address without scheme or port (chorus-0.chorus.default.svc.cluster.local, 10.0.0.5)`);
+	}
+
+	const refusal = endpointRefusal(`tcp://${host.includes(':') ? `[${host}]` : host}:1`);
+	if (refusal !== undefined) {
+		throw new ConfigError('--advertise', refusal === 'not-unicast'
+			? `'${text}' is not one host's address (unspecified, multicast or broadcast); others must be able to dial it`
+			: `'${text}' is not a host name or address`);
+	}
+
+	if (!bindEndpoint.startsWith('tcp://')) {
+		throw new ConfigError('--advertise', `needs a tcp:// --bind; ${bindEndpoint} has no host to replace`);
+	}
+
+	return host;
+}
+
+/** `--fanout <k|all>`: k members from the start, or a full mesh at any size; left out, DEFAULTS.fanout. */
+function resolveFanout(text: string | undefined): FanoutPolicy | undefined {
+	if (text?.trim() === 'all') {
+		return undefined;
+	}
+
+	const k = parseNumber(text, '--fanout', undefined, {min: 1, max: 10_000, integer: true});
+	return k === undefined ? DEFAULTS.fanout : {k, fullMeshUpTo: k};
 }
 
 /** `--control <endpoint|port>` or `--no-control`; a non-loopback address without CURVE is refused. */

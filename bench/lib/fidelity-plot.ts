@@ -1,6 +1,7 @@
 /** The fidelity benchmark's plot: r against K for the mesh, the reference simulation and theory, as a small SVG. */
 
-export type Series = {label: string; color: string; points: Array<{k: number; r: number; std?: number}>; dashed?: boolean; markers?: boolean};
+/** `line: false` draws the markers alone (points that do not form a curve, such as single runs). */
+export type Series = {label: string; color: string; points: Array<{k: number; r: number; std?: number}>; dashed?: boolean; markers?: boolean; line?: boolean};
 
 const WIDTH = 640;
 const HEIGHT = 400;
@@ -37,7 +38,10 @@ export function renderRofK(title: string, series: readonly Series[], kMax: numbe
 	);
 	for (const [index, line] of series.entries()) {
 		const path = line.points.map((point, pointIndex) => `${pointIndex === 0 ? 'M' : 'L'}${x(point.k).toFixed(1)},${y(point.r).toFixed(1)}`).join(' ');
-		parts.push(`<path d="${path}" fill="none" stroke="${line.color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+		if (line.line !== false) {
+			parts.push(`<path d="${path}" fill="none" stroke="${line.color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+		}
+
 		if (line.markers) {
 			for (const point of line.points) {
 				if (point.std !== undefined) {
@@ -51,7 +55,9 @@ export function renderRofK(title: string, series: readonly Series[], kMax: numbe
 		const legendY = HEIGHT - MARGIN.bottom - 16 - index * 18;
 		const legendX = WIDTH - MARGIN.right - 230;
 		parts.push(
-			`<line x1="${legendX}" x2="${legendX + 24}" y1="${legendY}" y2="${legendY}" stroke="${line.color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+			line.line === false
+				? `<circle cx="${legendX + 12}" cy="${legendY}" r="3" fill="${line.color}"/>`
+				: `<line x1="${legendX}" x2="${legendX + 24}" y1="${legendY}" y2="${legendY}" stroke="${line.color}" stroke-width="2"${line.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
 			`<text x="${legendX + 30}" y="${legendY + 4}">${escape(line.label)}</text>`,
 		);
 	}

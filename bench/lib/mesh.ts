@@ -51,6 +51,8 @@ export type MeshSample = {
 	/** Tick lateness p99 (each node's last 128 ticks): the median node and the worst node. */
 	lateP99Median: number;
 	lateP99Max: number;
+	/** Every node's tick lateness p99, in node order. */
+	p99s: number[];
 };
 
 export function sampleMesh(nodes: readonly ChorusNode[]): MeshSample {
@@ -70,5 +72,6 @@ export function sampleMesh(nodes: readonly ChorusNode[]): MeshSample {
 		minPeers: nodes.length === 0 ? 0 : minPeers,
 		lateP99Median: median(p99s),
 		lateP99Max: Math.max(...p99s),
+		p99s,
 	};
 }

@@ -3,7 +3,9 @@
 operator would, and render what the terminal shows to SVG: a still of the live screen with 6 demo
 peers, stills of a peer draining and evicted under a fault, and an animated recording of a short
 drop → kill → revive session. The same session is recorded (`--record`) and turned into an
-asciinema v2 cast (`chorus-tui replay --cast`). Nothing here is drawn by hand.
+asciinema v2 cast (`chorus-tui replay --cast`). Then the mesh view (mesh-media.ts): a still during a
+halves partition, and an animation and a cast of partition, evictions, clear and heal.
+Nothing here is drawn by hand. `npm run media -- stills|recording|mesh` makes one part.
 */
 
 import {execFileSync} from 'node:child_process';
@@ -15,6 +17,7 @@ import {freePort} from '../../test/helpers/ports.js';
 import {sleep, Term} from '../../test/helpers/term.js';
 import {animatedSvg, stillSvg, type TimedScreen} from '../../source/ui/terminal/svg.js';
 import {captureScreen} from './xterm-screen.js';
+import {meshMedia} from './mesh-media.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Compiled to dist-bench/bench/media; the pictures go to the repository's media/.
@@ -146,5 +149,9 @@ if (only === undefined || only === 'stills') {
 
 if (only === undefined || only === 'recording') {
 	await recording();
+}
+
+if (only === undefined || only === 'mesh') {
+	await meshMedia({cliPath, mediaDirectory, save});
 }
 

@@ -11,7 +11,8 @@ import {membership} from './membership.js';
 import {recordCost} from './record-cost.js';
 import {resilience} from './resilience.js';
 import {scale} from './scale.js';
+import {sparse} from './sparse.js';
 import {startup} from './startup.js';
 import {uiCost} from './ui-cost.js';
 
-export const MODULES: readonly BenchModule[] = [ingest, cost, scale, uiCost, startup, resilience, fidelity, membership, recordCost];
+export const MODULES: readonly BenchModule[] = [ingest, cost, scale, sparse, uiCost, startup, resilience, fidelity, membership, recordCost];

@@ -8,14 +8,18 @@ import {DEFAULTS} from '../../source/config.js';
 import type {ChorusNode} from '../../source/mesh/node.js';
 import {freePorts} from '../../test/helpers/ports.js';
 import {HeadlessNode, waitUntil, type Snapshot} from '../lib/headless.js';
+import {globalOrderParameter} from '../lib/global-r.js';
 import {createMesh, sampleMesh} from '../lib/mesh.js';
 import {Measurements, type BenchContext, type BenchModule, type ModuleOutput} from '../lib/module.js';
+import {nodeEndpoints} from '../lib/ports.js';
 import {sleep, stopAll} from '../lib/proc.js';
 import {mean, median} from '../lib/stats.js';
 
 type Mode = 'modern' | 'legacy';
 const MODES: Mode[] = ['modern', 'legacy'];
 const NODES = 8;
+/** --quick kills and restarts in a mesh of this many processes: they start much sooner than 8 on a busy machine. */
+const QUICK_PROCESSES = 4;
 const FAULT = {drop: 0.3, delayMs: 200, jitterMs: 200};
 
 export const resilience: BenchModule = {
@@ -36,8 +40,10 @@ export const resilience: BenchModule = {
 			target: {comparison: '<=', value: 0, text: '0 (no ghost)'},
 		},
 		{id: 'resilience.legacy.ghost-share', label: 'survivors still coupling to the dead peer at the end of the watch (legacy)', unit: 'ratio'},
-		{id: 'resilience.modern.survivor-r', label: 'r each survivor sees at the end of the watch (defaults)', unit: 'r'},
-		{id: 'resilience.legacy.survivor-r', label: 'r each survivor sees at the end of the watch (legacy, ghost included)', unit: 'r'},
+		{id: 'resilience.modern.global-r', label: 'global r of the survivors (every survivor\'s own phase at one instant) at the end of the watch (defaults)', unit: 'r'},
+		{id: 'resilience.legacy.global-r', label: 'global r of the survivors (every survivor\'s own phase at one instant) at the end of the watch (legacy)', unit: 'r'},
+		{id: 'resilience.modern.survivor-r', label: 'r each survivor sees (its own view: itself and the peers it couples to) at the end of the watch (defaults)', unit: 'r'},
+		{id: 'resilience.legacy.survivor-r', label: 'r each survivor sees (its own view, the dead peer\'s frozen phase included) at the end of the watch (legacy)', unit: 'r'},
 		{
 			id: 'resilience.modern.readmit',
 			label: 'restart (spawn, same id) to re-admission by the others (defaults)',
@@ -77,7 +83,7 @@ async function runResilience(context: BenchContext): Promise<ModuleOutput> {
 		values: measurements.values,
 		warnings: measurements.warnings,
 		method: [
-			`Kill and restart: ${NODES} \`chorus-tui --headless --demo 0 --report-ms 100\` processes in a full mesh (TTL ${ttlS} s${context.quick ? ', shortened for --quick' : ', the default'}), with and without \`--legacy-admission\`. Once every node lists every peer and r >= 0.95, one node gets SIGKILL; each survivor's delay is from the kill to its first snapshot that no longer couples to the dead peer (absent or \`evicted\`). The watch lasts TTL + 1.5 s (defaults) or 2.4 × TTL (legacy). Then the same id and port are spawned again; the delay is to each survivor's first snapshot listing the new incarnation. ${cycles} kill(s) per mode; figures are medians over survivors and kills.`,
+			`Kill and restart: ${context.quick ? QUICK_PROCESSES : NODES} \`chorus-tui --headless --demo 0 --report-ms 100\` processes in a full mesh (TTL ${ttlS} s${context.quick ? ', shortened for --quick' : ', the default'}), with and without \`--legacy-admission\`. Once every node lists every peer and r >= 0.95, one node gets SIGKILL; each survivor's delay is from the kill to its first snapshot that no longer couples to the dead peer (absent or \`evicted\`). The watch lasts TTL + 1.5 s (defaults) or 2.4 × TTL (legacy). Two r at the end of the watch: each survivor's own (its view of itself and the peers it couples to, median over survivors; in legacy mode it includes the dead peer's frozen phase) and the global r of the survivors (every survivor's own phase from its latest snapshot, carried forward to one instant by the mean natural frequency, bench/lib/global-r.ts; mean of five samples 100 ms apart). Then the same id and port are spawned again; the delay is to each survivor's first snapshot listing the new incarnation. ${cycles} kill(s) per mode; figures are medians over survivors and kills.`,
 			`Fault: ${NODES} ChorusNode instances in one process, full mesh over TCP loopback; once r >= 0.95, r is sampled with no fault for 3 s, then every node gets the node's own inbound fault on all peers (setInboundFault('all', {drop: ${FAULT.drop}, delayMs: ${FAULT.delayMs}, jitterMs: ${FAULT.jitterMs}}): the jitter makes reordering possible at 10 Hz), and after a settling time r (all ${NODES} phases read at one instant) is sampled every 200 ms. Stale refusals come from the nodes' counters; regressions are peers whose Lamport time in one snapshot is lower than in the one before.`,
 		],
 	};
@@ -89,8 +95,9 @@ function couplesTo(snapshot: Snapshot | undefined, peerId: string): boolean {
 }
 
 async function killAndRestart(mode: Mode, ttlS: number, cycles: number, context: BenchContext, measurements: Measurements): Promise<void> {
-	const ports = await freePorts(NODES);
-	const endpoints = ports.map((port) => `tcp://127.0.0.1:${port}`);
+	// Control plane on (the default): each node's control endpoint takes its data port + 1.
+	const size = context.quick ? QUICK_PROCESSES : NODES;
+	const endpoints = await nodeEndpoints(size);
 	const argsFor = (index: number) => [
 		'--bind',
 		endpoints[index]!,
@@ -108,7 +115,7 @@ async function killAndRestart(mode: Mode, ttlS: number, cycles: number, context:
 		// --quick does not wait for the phases to lock, only for every link.
 		const rMin = context.quick ? 0 : 0.95;
 		const formed = await waitUntil(
-			() => nodes.every((node) => (node.lastSnapshot?.peers.filter((peer) => peer.state === 'alive').length ?? 0) === NODES - 1 && node.lastSnapshot!.node.r >= rMin),
+			() => nodes.every((node) => (node.lastSnapshot?.peers.filter((peer) => peer.state === 'alive').length ?? 0) === size - 1 && node.lastSnapshot!.node.r >= rMin),
 			40_000,
 			100,
 		);
@@ -117,7 +124,7 @@ async function killAndRestart(mode: Mode, ttlS: number, cycles: number, context:
 		}
 
 		for (let cycle = 0; cycle < cycles; cycle++) {
-			const victimIndex = NODES - 1 - cycle;
+			const victimIndex = size - 1 - cycle;
 			const victim = nodes[victimIndex]!;
 			const oldIncarnation = victim.lastSnapshot?.node.incarnation ?? 0;
 			const survivors = nodes.filter((node) => node !== victim);
@@ -141,6 +148,7 @@ async function killAndRestart(mode: Mode, ttlS: number, cycles: number, context:
 			const ghosts = survivors.filter((survivor) => couplesTo(survivor.lastSnapshot, victim.id)).length;
 			measurements.add(`resilience.${mode}.ghost-share`, round2(ghosts / survivors.length));
 			measurements.add(`resilience.${mode}.survivor-r`, round3(median(survivors.map((survivor) => survivor.lastSnapshot?.node.r ?? Number.NaN))));
+			measurements.add(`resilience.${mode}.global-r`, round3(await sampleGlobalR(survivors)));
 			const watchedS = round2((performance.now() - killedAtMs) / 1000);
 			if (evictedAtMs.size < survivors.length) {
 				measurements.note(
@@ -246,6 +254,17 @@ async function underFault(mode: Mode, context: BenchContext, measurements: Measu
 	} finally {
 		await Promise.allSettled(nodes.map(async (node) => node.stop()));
 	}
+}
+
+/** The survivors' true r: their own phases carried to one instant, the mean of five samples 100 ms apart. */
+async function sampleGlobalR(survivors: HeadlessNode[]): Promise<number> {
+	const rs: number[] = [];
+	for (let sample = 0; sample < 5; sample++) {
+		rs.push(globalOrderParameter(survivors.map((survivor) => survivor.lastSnapshot)));
+		await sleep(100);
+	}
+
+	return mean(rs);
 }
 
 async function sampleR(nodes: ChorusNode[], durationMs: number): Promise<number[]> {

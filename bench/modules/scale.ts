@@ -1,151 +1,298 @@
 /**
-3. Scale: the largest full mesh at 10 Hz this machine holds with r >= 0.95 sustained for 30 s and
-p99 tick lateness under 50 ms, with every node in one process and with one process per node.
-The search goes upward through a ladder of sizes until one fails or the time cap is reached, then
-tries once halfway between the last size held (or zero) and the first that failed.
+3. Scale: the largest full mesh at 10 Hz this machine holds, with every node in one process and with
+one process per node, and the largest full mesh of original-style Python nodes, judged after a
+warm-up, not from the start.
+
+A size is held when, over a window of 30 s that begins after the mesh has formed and warmed up:
+- chorus: every node lists all N−1 peers alive at every sample (one a second), r >= 0.95 at every
+  sample, and tick lateness stays bounded: the worst node's p99 under 100 ms and the median node's
+  under 50 ms. A node's p99 is over its last 128 ticks (12.8 s); each node's worst over the
+  window's samples is taken, then the worst and the median over the nodes. Both are printed for
+  every size, held or not.
+- Python (it has no lateness of its own to judge; its publish loop sleeps 100 ms after its work):
+  every node heard every other within the last second at every sample, and the machine is not
+  saturated: the mesh's processes used under 90 % of all cores over the window.
+
+Forming: every node lists every peer alive and r >= 0.95 (Python: every node heard every peer in
+the last second), within a minute plus 200 ms a node. Warm-up: 15 s after forming, for both (V8 compiles a node's hot paths
+only after they have run many times; the Python node has nothing to warm, and waits alike).
+
+The search, to fit the bench's time budget: a trial costs about a minute and a half with 100
+processes, so each kind gets a few trials at sizes rounded to 5. It starts at the size that decides
+its target (chorus processes 80, one process 100, Python 50); after a size held it goes up by a
+quarter, after a failure down by a quarter, and once it has both a held size and a failed one it
+bisects between them. It stops at its trial count, when the next size would not differ from one
+already tried, or when the next trial would pass the kind's time cap: in one process 2 trials
+(cap 3 min), chorus processes 3 (cap 4 min), Python 2 (cap 3 min), about 7 minutes in all. The
+figure is the largest size held; the smallest size that failed is in the note.
+CHORUS_BENCH_SCALE_START (see withStartOverride) starts the searches elsewhere.
 */
 
-import {spawnSync} from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
-import {freePorts} from '../../test/helpers/ports.js';
+import {globalOrderParameter} from '../lib/global-r.js';
 import {HeadlessNode, waitUntil, type Snapshot} from '../lib/headless.js';
-import type {MeshSample} from '../lib/mesh.js';
 import {Measurements, type BenchContext, type BenchModule, type ModuleOutput} from '../lib/module.js';
-import {BENCH_DIST_DIR} from '../lib/paths.js';
-import {Child, sleep, stopAll} from '../lib/proc.js';
+import {BENCH_DIST_DIR, PYTHON, PYTHON_DIR} from '../lib/paths.js';
+import {nodeEndpoints, portBlock} from '../lib/ports.js';
+import {Child, cpuSeconds, sleep, stopAll} from '../lib/proc.js';
 import {median} from '../lib/stats.js';
 
 const R_MIN = 0.95;
-const LATE_P99_MAX_MS = 50;
+const LATE_MEDIAN_MAX_MS = 50;
+const LATE_WORST_MAX_MS = 100;
+/** The Python mesh saturates the machine when its processes use this share of all cores. */
+const SATURATED_SHARE = 0.9;
+const CORES = os.cpus().length;
 
 export const scale: BenchModule = {
 	name: 'scale',
-	title: '3. Scale: the largest full mesh at 10 Hz held for 30 s',
+	title: '3. Scale: the largest full mesh at 10 Hz held for 30 s after a warm-up',
 	figures: [
 		{
 			id: 'scale.in-process',
-			label: 'largest full mesh held, all nodes in one process',
+			label: 'largest full mesh held, all nodes in one process (inproc)',
 			unit: 'nodes',
 			target: {comparison: '>=', value: 100, text: '>= 100'},
 		},
-		{id: 'scale.processes', label: 'largest full mesh held, one process per node', unit: 'nodes'},
+		{
+			id: 'scale.processes',
+			label: 'largest full mesh held, one chorus-tui process per node',
+			unit: 'nodes',
+			target: {comparison: '>=', value: 80, text: '>= 80'},
+		},
+		{id: 'scale.python', label: 'largest full mesh held, one original-style Python process per node (all hear all, machine not saturated)', unit: 'nodes'},
+		{
+			id: 'scale.processes-vs-python',
+			label: 'largest full mesh of processes, chorus-tui ÷ Python',
+			unit: 'ratio',
+			target: {comparison: '>=', value: 1.5, text: '>= 1.5'},
+		},
 	],
 	run: runScale,
 };
 
-type Attempt = {nodes: number; held: boolean; reason: string; r: number; lateP99Ms: number; cpuShare?: number; rssMiB?: number; seconds: number};
+type Attempt = {
+	kind: 'chorus' | 'python';
+	nodes: number;
+	held: boolean;
+	/** Why it failed, or '' when held. */
+	reason: string;
+	r: number;
+	/** Processes: the lowest over the window of the mean of the nodes' own r. */
+	ownR?: number;
+	lateMedianMs: number;
+	lateWorstMs: number;
+	/** All the mesh's processes together, as a share of one core. */
+	cpuShare?: number;
+	rssMiB?: number;
+	seconds: number;
+};
 
 type Trial = (nodes: number) => Promise<Attempt>;
 
+type Timing = {formMs: (nodes: number) => number; warmupMs: number; holdMs: number};
+
+type SearchPlan = {start: number; maxTrials: number; capMs: number};
+
+const STEP = 5;
+
 async function runScale(context: BenchContext): Promise<ModuleOutput> {
 	const measurements = new Measurements();
-	const holdMs = context.quick ? 2000 : 30_000;
-	const convergeMs = context.quick ? 5000 : 40_000;
-	const inProcessLadder = context.quick ? [3] : [50, 100, 150, 200, 300];
-	const processLadder = context.quick ? [3] : [25, 50, 75, 100, 150];
-	const inProcessCapMs = context.quick ? 30_000 : 300_000;
-	const processCapMs = context.quick ? 30_000 : 150_000;
-	const method = [
-		`Held means: within ${convergeMs / 1000} s of start every node lists all N−1 peers and r >= ${R_MIN}; then for ${holdMs / 1000} s, sampled every second, r stays >= ${R_MIN}, no node lists fewer than N−1 live peers, and the median node's p99 tick lateness (its last 128 ticks) stays under ${LATE_P99_MAX_MS} ms (the worst node's is listed too).`,
-		'In one process (bench/workers/mesh-host): N ChorusNode instances (defaults, 10 Hz, ω = π + N(0, 0.3) each) over inproc:// (the built-in in-memory engine: every publish hands the encoded frame to each subscriber\'s queue, which its node drains on its tick; the same decode, validation and admission as over TCP), all bound before any tick; r is the order parameter of all N phases read at the same instant. Before the built-in engine, the same mesh over libzmq\'s inproc held 50 nodes (bench/optimizations.md).',
-		'One process per node: N `chorus-tui --headless --demo 0` processes (the built-in ZMTP engine) over TCP loopback; r is the mean of the nodes\' own r (each node\'s view of itself and its peers), from their NDJSON snapshots.',
-		`Ladder in one process: ${inProcessLadder.join(', ')} (cap ${inProcessCapMs / 1000} s); one process per node: ${processLadder.join(', ')} (cap ${processCapMs / 1000} s); after the first failure, one try halfway between it and the last size held (or zero).`,
-		`Open files: over the built-in inproc:// a link holds none, so descriptors do not bound the mesh in one process; over TCP loopback in one process each link holds its two TCP ends, so the ${openFilesLimit()} allowed here (ulimit -n) are enough for about ${Math.floor((1 + Math.sqrt(1 + (4 * openFilesLimit()) / 2)) / 2)} nodes.`,
-	];
+	const timing: Timing = {
+		formMs: (nodes) => (context.quick ? 15_000 : 60_000 + nodes * 200),
+		warmupMs: context.quick ? 1000 : 15_000,
+		holdMs: context.quick ? 2000 : 30_000,
+	};
+	const plans = withStartOverride(
+		context.quick
+			? {inProcess: {start: 3, maxTrials: 1, capMs: 30_000}, processes: {start: 3, maxTrials: 1, capMs: 30_000}, python: {start: 3, maxTrials: 1, capMs: 30_000}}
+			: {inProcess: {start: 100, maxTrials: 2, capMs: 180_000}, processes: {start: 80, maxTrials: 3, capMs: 240_000}, python: {start: 50, maxTrials: 2, capMs: 180_000}},
+		process.env['CHORUS_BENCH_SCALE_START'],
+	);
 
-	const inProcess = await search(inProcessLadder, inProcessCapMs, async (nodes) => inProcessTrial(nodes, convergeMs, holdMs), context, 'in one process');
+	const inProcess = await search(plans.inProcess, async (nodes) => inProcessTrial(nodes, timing), context, 'in one process');
 	record(measurements, 'scale.in-process', inProcess);
-	const processes = await search(processLadder, processCapMs, async (nodes) => processTrial(nodes, convergeMs, holdMs), context, 'one process per node');
+	const processes = await search(plans.processes, async (nodes) => processTrial(nodes, timing), context, 'one process per node');
 	record(measurements, 'scale.processes', processes);
-	return {values: measurements.values, warnings: measurements.warnings, method};
+	const python = await search(plans.python, async (nodes) => pythonTrial(nodes, timing), context, 'Python, one process per node');
+	record(measurements, 'scale.python', python);
+	const chorusBest = largestHeld(processes);
+	const pythonBest = largestHeld(python);
+	if (pythonBest > 0) {
+		// A search that never failed found a lower bound of its mesh's limit, not the limit.
+		const bounds = [
+			processes.every((attempt) => attempt.held) ? `chorus held every size tried (up to ${chorusBest}): its limit may be higher` : undefined,
+			python.every((attempt) => attempt.held) ? `Python held every size tried (up to ${pythonBest}): its limit may be higher, the ratio lower` : undefined,
+		].filter(Boolean);
+		measurements.set('scale.processes-vs-python', [Math.round((chorusBest / pythonBest) * 1000) / 1000], bounds.length > 0 ? bounds.join('; ') : undefined);
+	} else {
+		measurements.note('scale.processes-vs-python', 'no Python mesh held');
+	}
+
+	const round = (plan: SearchPlan) => `start ${plan.start}, at most ${plan.maxTrials} trial(s), cap ${plan.capMs / 1000} s`;
+	return {
+		values: measurements.values,
+		warnings: measurements.warnings,
+		method: [
+			`Held means, over a ${timing.holdMs / 1000} s window that starts ${timing.warmupMs / 1000} s after the mesh formed (every node lists all N−1 peers and r >= ${R_MIN}), sampled every second: chorus: every node lists all N−1 peers alive, r >= ${R_MIN}, the worst node's p99 tick lateness under ${LATE_WORST_MAX_MS} ms and the median node's under ${LATE_MEDIAN_MAX_MS} ms (a node's p99 is over its last 128 ticks; its worst over the window's samples is taken, then the worst and median over the nodes). Python: every node heard every other in the last second, at every sample, and the mesh's processes used under ${SATURATED_SHARE * 100} % of the ${CORES} cores over the window.`,
+			`In one process (bench/workers/mesh-host): N ChorusNode instances (defaults, 10 Hz, ω = π + N(0, 0.3) each) over inproc:// (the built-in in-memory engine), all bound before any tick; r is the order parameter of all N phases read at the same instant.`,
+			'One process per node: N `chorus-tui --headless --demo 0 --bind ... --peer ...` processes (defaults: built-in ZMTP engine, control plane on, a snapshot a second) over TCP loopback; r is every node\'s own phase from its latest snapshot, carried forward to one instant (bench/lib/global-r.ts); the mean of the nodes\' own r is in the note. Python: N bench/python/original_node.py processes (pyzmq), each printing once a second how many peers it heard in the last second and its publish loop\'s lateness (in the note, not judged).',
+			`Search (sizes rounded to ${STEP}): in one process ${round(plans.inProcess)}; chorus processes ${round(plans.processes)}; Python ${round(plans.python)}. Up by a quarter after a held size, down by a quarter after a failure, bisecting once both are known; the figure is the largest size held. CPU in the notes is the whole mesh's (every process, every thread) as a share of one core, over the window.`,
+		],
+	};
+}
+
+type Plans = Record<'inProcess' | 'processes' | 'python', SearchPlan>;
+
+/**
+CHORUS_BENCH_SCALE_START=IN_PROCESS,PROCESSES,PYTHON[,TRIALS] starts each search elsewhere (and
+caps its trials), to re-measure around one size without the whole search: `20,20,20,1` is a
+one-trial check of the full timing.
+*/
+function withStartOverride(plans: Plans, override: string | undefined): Plans {
+	if (override === undefined || override === '') {
+		return plans;
+	}
+
+	const [inProcess, processes, python, trials] = override.split(',').map(Number);
+	const adjust = (plan: SearchPlan, start: number | undefined): SearchPlan => ({
+		start: start !== undefined && start > 0 ? start : plan.start,
+		maxTrials: trials !== undefined && trials > 0 ? trials : plan.maxTrials,
+		capMs: plan.capMs,
+	});
+	return {inProcess: adjust(plans.inProcess, inProcess), processes: adjust(plans.processes, processes), python: adjust(plans.python, python)};
+}
+
+function largestHeld(attempts: Attempt[]): number {
+	const held = attempts.filter((attempt) => attempt.held).map((attempt) => attempt.nodes);
+	return held.length > 0 ? Math.max(...held) : 0;
 }
 
 function record(measurements: Measurements, id: string, attempts: Attempt[]): void {
-	const held = attempts.filter((attempt) => attempt.held).map((attempt) => attempt.nodes);
-	const best = held.length > 0 ? Math.max(...held) : 0;
-	measurements.set(id, [best], attempts.map((attempt) => describe(attempt)).join('; '));
+	const failed = attempts.filter((attempt) => !attempt.held).map((attempt) => attempt.nodes);
+	const bound = failed.length > 0 ? `smallest size that failed: ${Math.min(...failed)}. ` : 'no size tried failed. ';
+	measurements.set(id, [largestHeld(attempts)], bound + attempts.map((attempt) => describe(attempt)).join('; '));
 }
 
 function describe(attempt: Attempt): string {
 	const extra = [
 		Number.isFinite(attempt.r) ? `r ${attempt.r.toFixed(3)}` : undefined,
-		Number.isFinite(attempt.lateP99Ms) ? `p99 late ${attempt.lateP99Ms} ms` : undefined,
-		attempt.cpuShare === undefined ? undefined : `CPU ${Math.round(attempt.cpuShare * 100)} % of a core`,
+		attempt.ownR === undefined ? undefined : `nodes' own r ${attempt.ownR.toFixed(3)}`,
+		Number.isFinite(attempt.lateWorstMs)
+			? attempt.kind === 'chorus'
+				? `p99 tick lateness worst node ${attempt.lateWorstMs} ms, median node ${attempt.lateMedianMs} ms`
+				: `p99 publish-loop lateness (not judged) worst node ${attempt.lateWorstMs} ms, median node ${attempt.lateMedianMs} ms`
+			: undefined,
+		attempt.cpuShare === undefined ? undefined : `CPU ${Math.round(attempt.cpuShare * 100)} % of a core (${((attempt.cpuShare * 100) / attempt.nodes).toFixed(2)} % a node)`,
 		attempt.rssMiB === undefined ? undefined : `RSS ${attempt.rssMiB} MiB`,
 	].filter(Boolean);
 	return `${attempt.nodes}: ${attempt.held ? 'held' : `failed (${attempt.reason})`}${extra.length > 0 ? `, ${extra.join(', ')}` : ''}`;
 }
 
-async function search(ladder: number[], capMs: number, trial: Trial, context: BenchContext, label: string): Promise<Attempt[]> {
+function roundToStep(nodes: number): number {
+	return Math.max(STEP, Math.round(nodes / STEP) * STEP);
+}
+
+async function search(plan: SearchPlan, trial: Trial, context: BenchContext, label: string): Promise<Attempt[]> {
 	const startedMs = performance.now();
 	const attempts: Attempt[] = [];
-	let lastHeld = 0;
-	// A trial takes up to a minute or more (forming, then the hold): none starts that would end well
-	// past the cap.
-	const trialMs = Math.min(60_000, capMs / 2);
-	for (const nodes of ladder) {
-		if (performance.now() - startedMs + trialMs > capMs) {
-			attempts.push({nodes, held: false, reason: 'time cap reached, not tried', r: Number.NaN, lateP99Ms: Number.NaN, seconds: 0});
+	let largestHeldSize = 0;
+	let smallestFailed = Number.POSITIVE_INFINITY;
+	let size = plan.start;
+	let lastTrialMs = 0;
+	while (attempts.length < plan.maxTrials) {
+		if (performance.now() - startedMs + lastTrialMs > plan.capMs) {
+			context.log(`scale ${label}: ${size} not tried: the next trial would pass the ${plan.capMs / 1000} s cap`);
 			break;
 		}
 
-		const attempt = await trial(nodes);
+		const trialStartedMs = performance.now();
+		const attempt = await trial(size);
+		lastTrialMs = performance.now() - trialStartedMs;
 		attempts.push(attempt);
 		context.log(`scale ${label}: ${describe(attempt)} (${attempt.seconds} s)`);
-		if (!attempt.held) {
-			const middle = Math.round((lastHeld + nodes) / 2);
-			if (middle > lastHeld && middle < nodes && performance.now() - startedMs + trialMs <= capMs) {
-				const between = await trial(middle);
-				attempts.push(between);
-				context.log(`scale ${label}: ${describe(between)} (${between.seconds} s)`);
-			}
+		if (attempt.held) {
+			largestHeldSize = Math.max(largestHeldSize, size);
+		} else {
+			smallestFailed = Math.min(smallestFailed, size);
+		}
 
+		const next = Number.isFinite(smallestFailed)
+			? largestHeldSize > 0
+				? roundToStep((largestHeldSize + smallestFailed) / 2)
+				: roundToStep(smallestFailed * 0.75)
+			: roundToStep(largestHeldSize * 1.25);
+		if (next <= largestHeldSize || next >= smallestFailed || attempts.some((tried) => tried.nodes === next)) {
 			break;
 		}
 
-		lastHeld = nodes;
+		size = next;
 	}
 
 	return attempts;
 }
 
-/** Judge a series of samples taken once the mesh had formed. */
-function judge(nodes: number, samples: MeshSample[], startedMs: number): Attempt {
+/** What a chorus mesh shows at one sample. */
+type Sample = {r: number; ownR?: number; minPeers: number; p99s: number[]; cpuS?: number; t: number};
+
+/** Judge a chorus mesh's window: every sample's peers and r, then each node's worst p99 over the window. */
+function judgeChorus(nodes: number, samples: Sample[], startedMs: number, cpuShare: number | undefined, rssMiB?: number): Attempt {
 	const seconds = Math.round((performance.now() - startedMs) / 1000);
 	const r = Math.min(...samples.map((sample) => sample.r));
-	const lateP99Ms = Math.max(...samples.map((sample) => sample.lateP99Median));
-	const worstLateMs = Math.max(...samples.map((sample) => sample.lateP99Max));
 	const fewestPeers = Math.min(...samples.map((sample) => sample.minPeers));
-	let reason = '';
+	const worstPerNode = Array.from({length: nodes}, (_, index) => Math.max(...samples.map((sample) => sample.p99s[index] ?? Number.NaN)));
+	const lateWorstMs = Math.max(...worstPerNode);
+	const lateMedianMs = median(worstPerNode);
+	const reasons: string[] = [];
 	if (samples.length === 0) {
-		reason = 'no samples';
-	} else if (fewestPeers < nodes - 1) {
-		reason = `a node lost peers (${fewestPeers} of ${nodes - 1})`;
-	} else if (r < R_MIN) {
-		reason = `r fell to ${r.toFixed(3)}`;
-	} else if (!(lateP99Ms < LATE_P99_MAX_MS)) {
-		reason = `p99 tick lateness ${lateP99Ms} ms`;
+		reasons.push('no samples');
+	} else {
+		if (fewestPeers < nodes - 1) {
+			reasons.push(`a node lost peers (${fewestPeers} of ${nodes - 1})`);
+		}
+
+		if (!(r >= R_MIN)) {
+			reasons.push(`r fell to ${r.toFixed(3)}`);
+		}
+
+		if (!(lateWorstMs < LATE_WORST_MAX_MS)) {
+			reasons.push(`worst node's p99 lateness ${lateWorstMs} ms >= ${LATE_WORST_MAX_MS}`);
+		}
+
+		if (!(lateMedianMs < LATE_MEDIAN_MAX_MS)) {
+			reasons.push(`median node's p99 lateness ${lateMedianMs} ms >= ${LATE_MEDIAN_MAX_MS}`);
+		}
 	}
 
 	return {
+		kind: 'chorus',
 		nodes,
-		held: reason === '',
-		reason: reason === '' ? `worst node's p99 lateness ${worstLateMs} ms` : `${reason}; worst node's p99 lateness ${worstLateMs} ms`,
+		held: reasons.length === 0,
+		reason: reasons.join('; '),
 		r,
-		lateP99Ms,
+		lateMedianMs: Math.round(lateMedianMs * 10) / 10,
+		lateWorstMs: Math.round(lateWorstMs * 10) / 10,
+		...(cpuShare === undefined ? {} : {cpuShare}),
+		...(rssMiB === undefined ? {} : {rssMiB}),
 		seconds,
 	};
 }
 
-async function inProcessTrial(nodes: number, convergeMs: number, holdMs: number): Promise<Attempt> {
+function notFormed(kind: Attempt['kind'], nodes: number, startedMs: number, reason: string, r = Number.NaN): Attempt {
+	return {kind, nodes, held: false, reason, r, lateMedianMs: Number.NaN, lateWorstMs: Number.NaN, seconds: Math.round((performance.now() - startedMs) / 1000)};
+}
+
+async function inProcessTrial(nodes: number, timing: Timing): Promise<Attempt> {
 	const startedMs = performance.now();
-	const samples: Array<MeshSample & {cpuS: number; rssMiB: number}> = [];
+	type HostSample = {type: string; message?: string; r: number; minPeers: number; p99s: number[]; cpuS: number; rssMiB: number; t: number};
+	const samples: HostSample[] = [];
 	let error: string | undefined;
 	const host = new Child(process.execPath, [path.join(BENCH_DIST_DIR, 'workers', 'mesh-host.js'), `inproc:${nodes}`], {
 		keepLines: false,
 		onLine(text) {
 			try {
-				const line = JSON.parse(text) as {type: string; message?: string} & MeshSample & {cpuS: number; rssMiB: number};
+				const line = JSON.parse(text) as HostSample;
 				if (line.type === 'sample') {
 					samples.push(line);
 				} else if (line.type === 'error') {
@@ -154,67 +301,60 @@ async function inProcessTrial(nodes: number, convergeMs: number, holdMs: number)
 			} catch {}
 		},
 	});
-	const failed = (reason: string): Attempt => ({
-		nodes,
-		held: false,
-		reason,
-		r: samples.at(-1)?.r ?? Number.NaN,
-		lateP99Ms: samples.at(-1)?.lateP99Median ?? Number.NaN,
-		seconds: Math.round((performance.now() - startedMs) / 1000),
-	});
 	try {
 		const formed = await waitUntil(() => {
 			const last = samples.at(-1);
 			return error !== undefined || !host.running || (last?.minPeers === nodes - 1 && last.r >= R_MIN);
-		}, convergeMs + nodes * 100, 200);
+		}, timing.formMs(nodes), 200);
 		if (error !== undefined || !host.running) {
-			return failed(`could not run: ${error ?? `the process exited: ${host.stderr.trim().split('\n').at(-1) ?? ''}`}`);
+			return notFormed('chorus', nodes, startedMs, `could not run: ${error ?? `the process exited: ${host.stderr.trim().split('\n').at(-1) ?? ''}`}`);
 		}
 
 		if (!formed) {
 			const last = samples.at(-1);
-			return failed(last === undefined ? 'no sample' : `did not form: ${last.minPeers} of ${nodes - 1} peers, r ${last.r.toFixed(3)}`);
+			return notFormed('chorus', nodes, startedMs, last === undefined ? 'no sample' : `did not form: ${last.minPeers} of ${nodes - 1} peers, r ${last.r.toFixed(3)}`, last?.r);
 		}
 
+		await sleep(timing.warmupMs);
 		const from = samples.length;
-		await sleep(holdMs + 500);
-		const held = samples.slice(from);
-		const attempt = judge(nodes, held, startedMs);
-		const first = held[0];
-		const last = held.at(-1);
-		if (first && last && last.t > first.t) {
-			attempt.cpuShare = (last.cpuS - first.cpuS) / ((last.t - first.t) / 1000);
-			attempt.rssMiB = last.rssMiB;
-		}
-
+		await sleep(timing.holdMs + 500);
 		if (!host.running) {
-			return failed(`the process died: ${host.stderr.trim().split('\n').at(-1) ?? ''}`);
+			return notFormed('chorus', nodes, startedMs, `the process died: ${host.stderr.trim().split('\n').at(-1) ?? ''}`);
 		}
 
-		return attempt;
+		const window = samples.slice(from);
+		const first = window[0];
+		const last = window.at(-1);
+		const cpuShare = first && last && last.t > first.t ? (last.cpuS - first.cpuS) / ((last.t - first.t) / 1000) : undefined;
+		return judgeChorus(nodes, window, startedMs, cpuShare, last?.rssMiB);
 	} finally {
 		await host.stop(10_000);
 	}
 }
 
-async function processTrial(nodes: number, convergeMs: number, holdMs: number): Promise<Attempt> {
+/** CPU seconds of every process, summed; NaN ones (gone) count as nothing. */
+function meshCpuSeconds(pids: number[]): number {
+	return pids.reduce((sum, pid) => sum + (cpuSeconds(pid) || 0), 0);
+}
+
+async function processTrial(nodes: number, timing: Timing): Promise<Attempt> {
 	const startedMs = performance.now();
-	const ports = await freePorts(nodes);
-	const endpoints = ports.map((port) => `tcp://127.0.0.1:${port}`);
+	const endpoints = await nodeEndpoints(nodes);
 	const processes = endpoints.map(
-		(endpoint, index) =>
-			new HeadlessNode(`scale-${index + 1}`, ['--bind', endpoint, '--peer', endpoints.filter((_other, other) => other !== index).join(',')]),
+		(endpoint, index) => new HeadlessNode(`scale-${index + 1}`, ['--bind', endpoint, '--peer', endpoints.filter((_other, other) => other !== index).join(',')]),
 	);
-	const sample = (): MeshSample => {
-		const snapshots = processes.map((node) => node.lastSnapshot);
+	const sample = (): Sample & {fresh: boolean} => {
 		const nowMs = performance.now();
-		const fresh = snapshots.filter((snapshot): snapshot is Snapshot => snapshot !== undefined && nowMs - snapshot.atMs < 3000);
+		const snapshots = processes.map((node) => node.lastSnapshot);
+		const fresh = snapshots.every((snapshot) => snapshot !== undefined && nowMs - snapshot.atMs < 3000);
+		const present = snapshots.filter((snapshot): snapshot is Snapshot => snapshot !== undefined);
 		return {
 			t: nowMs,
-			r: fresh.length === nodes ? fresh.reduce((sum, snapshot) => sum + snapshot.node.r, 0) / nodes : 0,
-			minPeers: fresh.length === nodes ? Math.min(...fresh.map((snapshot) => snapshot.peers.filter((peer) => peer.state !== 'evicted').length)) : 0,
-			lateP99Median: median(fresh.map((snapshot) => snapshot.stats.tickLateMs.p99)),
-			lateP99Max: Math.max(...fresh.map((snapshot) => snapshot.stats.tickLateMs.p99)),
+			fresh,
+			r: fresh ? globalOrderParameter(snapshots, nowMs) : 0,
+			ownR: present.reduce((sum, snapshot) => sum + snapshot.node.r, 0) / Math.max(1, present.length),
+			minPeers: fresh ? Math.min(...present.map((snapshot) => snapshot.peers.filter((peer) => peer.state === 'alive').length)) : 0,
+			p99s: snapshots.map((snapshot) => snapshot?.stats.tickLateMs.p99 ?? Number.NaN),
 		};
 	};
 
@@ -222,37 +362,113 @@ async function processTrial(nodes: number, convergeMs: number, holdMs: number): 
 		const formed = await waitUntil(() => {
 			const now = sample();
 			return now.minPeers === nodes - 1 && now.r >= R_MIN;
-		}, convergeMs + nodes * 200, 250);
+		}, timing.formMs(nodes), 250);
 		const dead = processes.find((node) => !node.child.running);
 		if (dead) {
-			return {nodes, held: false, reason: `a node exited: ${dead.child.stderr.trim().split('\n').at(-1) ?? ''}`, r: Number.NaN, lateP99Ms: Number.NaN, seconds: 0};
+			return notFormed('chorus', nodes, startedMs, `a node exited: ${dead.child.stderr.trim().split('\n').at(-1) ?? ''}`);
 		}
 
 		if (!formed) {
 			const now = sample();
-			return {
+			const reporting = processes.filter((node) => node.lastSnapshot !== undefined);
+			const alive = reporting.map((node) => node.lastSnapshot!.peers.filter((peer) => peer.state === 'alive').length);
+			return notFormed(
+				'chorus',
 				nodes,
-				held: false,
-				reason: `did not form: ${now.minPeers} of ${nodes - 1} peers, r ${now.r.toFixed(3)}`,
-				r: now.r,
-				lateP99Ms: now.lateP99Median,
-				seconds: Math.round((performance.now() - startedMs) / 1000),
-			};
+				startedMs,
+				`did not form: ${reporting.length} of ${nodes} nodes reporting, alive peers per node ${alive.length > 0 ? `${Math.min(...alive)}–${Math.max(...alive)} (median ${median(alive)})` : 'none'} of ${nodes - 1}, r ${now.r.toFixed(3)}`,
+				now.r,
+			);
 		}
 
-		const samples: MeshSample[] = [];
-		const endMs = performance.now() + holdMs;
-		while (performance.now() < endMs) {
+		await sleep(timing.warmupMs);
+		const pids = processes.map((node) => node.pid);
+		const cpuBeforeS = meshCpuSeconds(pids);
+		const windowStartMs = performance.now();
+		const samples: Sample[] = [];
+		while (performance.now() - windowStartMs < timing.holdMs) {
 			await sleep(1000);
 			samples.push(sample());
 		}
 
-		return judge(nodes, samples, startedMs);
+		const cpuShare = (meshCpuSeconds(pids) - cpuBeforeS) / ((performance.now() - windowStartMs) / 1000);
+		const ownR = Math.min(...samples.map((each) => each.ownR ?? Number.NaN));
+		return {...judgeChorus(nodes, samples, startedMs, cpuShare), ...(Number.isFinite(ownR) ? {ownR} : {})};
 	} finally {
 		await stopAll(processes.map((node) => node.child));
 	}
 }
 
-function openFilesLimit(): number {
-	return Number(spawnSync('sh', ['-c', 'ulimit -n'], {encoding: 'utf8'}).stdout.trim()) || Number.NaN;
+async function pythonTrial(nodes: number, timing: Timing): Promise<Attempt> {
+	const startedMs = performance.now();
+	const base = await portBlock(nodes);
+	const ports = Array.from({length: nodes}, (_, index) => base + index);
+	const status = Array.from({length: nodes}, () => ({heard: 0, lateP99: Number.NaN, atMs: 0}));
+	const processes = ports.map(
+		(port, index) =>
+			new Child(PYTHON, [path.join(PYTHON_DIR, 'original_node.py'), String(port), ports.filter((_port, other) => other !== index).join(','), `python-${index + 1}`], {
+				env: {ORIGINAL_NODE_STATUS: '1'},
+				keepLines: false,
+				onLine(text, atMs) {
+					if (text.startsWith('{')) {
+						status[index] = {...(JSON.parse(text) as {heard: number; lateP99: number}), atMs};
+					}
+				},
+			}),
+	);
+	// Heard every peer in the last second, by a status line at most 3 s old.
+	const hearingAll = () => {
+		const nowMs = performance.now();
+		return status.filter((each) => each.heard === nodes - 1 && nowMs - each.atMs < 3000).length;
+	};
+
+	try {
+		const formed = await waitUntil(() => hearingAll() === nodes, timing.formMs(nodes), 250);
+		const dead = processes.find((child) => !child.running);
+		if (dead) {
+			return notFormed('python', nodes, startedMs, `a node exited: ${dead.stderr.trim().split('\n').at(-1) ?? ''}`);
+		}
+
+		if (!formed) {
+			return notFormed('python', nodes, startedMs, `did not form: ${hearingAll()} of ${nodes} nodes heard every peer`);
+		}
+
+		await sleep(timing.warmupMs);
+		const pids = processes.map((child) => child.pid);
+		const cpuBeforeS = meshCpuSeconds(pids);
+		const windowStartMs = performance.now();
+		let fewestHearingAll = nodes;
+		const worstLate = Array.from({length: nodes}, () => 0);
+		while (performance.now() - windowStartMs < timing.holdMs) {
+			await sleep(1000);
+			fewestHearingAll = Math.min(fewestHearingAll, hearingAll());
+			for (const [index, each] of status.entries()) {
+				worstLate[index] = Math.max(worstLate[index]!, each.lateP99);
+			}
+		}
+
+		const cpuShare = (meshCpuSeconds(pids) - cpuBeforeS) / ((performance.now() - windowStartMs) / 1000);
+		const reasons: string[] = [];
+		if (fewestHearingAll < nodes) {
+			reasons.push(`only ${fewestHearingAll} of ${nodes} nodes heard every peer at one sample`);
+		}
+
+		if (!(cpuShare < SATURATED_SHARE * CORES)) {
+			reasons.push(`saturated: the mesh used ${Math.round(cpuShare * 100)} % of a core, ${Math.round((cpuShare / CORES) * 100)} % of the machine`);
+		}
+
+		return {
+			kind: 'python',
+			nodes,
+			held: reasons.length === 0,
+			reason: reasons.join('; '),
+			r: Number.NaN,
+			lateWorstMs: Math.max(...worstLate),
+			lateMedianMs: median(worstLate),
+			cpuShare,
+			seconds: Math.round((performance.now() - startedMs) / 1000),
+		};
+	} finally {
+		await stopAll(processes);
+	}
 }

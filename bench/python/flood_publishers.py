@@ -8,8 +8,12 @@ under test. A PUB socket never blocks: what the receiver cannot take is dropped 
 mark, so the receiver's rate is its own capacity.
 
 Usage: flood_publishers.py PORT[,PORT...]     prints "ready" once bound; stops on stdin EOF or SIGTERM.
+With FLOOD_REPORT set it also prints {"t": ms, "sent": n} about every 250 ms: the messages handed to
+the PUB sockets so far (those dropped at the high-water mark included), so the runner can take the
+offered rate over a receiver's window.
 """
 
+import json
 import os
 import signal
 import sys
@@ -49,12 +53,19 @@ def main():
     print("ready", flush=True)
     lamport = 0
     pairs = list(zip(sockets, templates))
+    reporting = bool(os.environ.get("FLOOD_REPORT"))
+    next_report = time.monotonic()
     while not stop.is_set():
         for _ in range(64):
             lamport += 1
             phase = (lamport % 6283) / 1000.0
             for socket, template in pairs:
                 socket.send((template % (phase, lamport)).encode())
+        if reporting:
+            now = time.monotonic()
+            if now >= next_report:
+                print(json.dumps({"t": now * 1000, "sent": lamport * len(pairs)}), flush=True)
+                next_report = now + 0.25
 
     if os.environ.get("FLOOD_REPORT"):
         print("sent %d" % (lamport * len(pairs)), file=sys.stderr, flush=True)

@@ -6,9 +6,14 @@ message of each node_id in a dict; the main thread publishes {node_id, phase, la
 100 ms after a Kuramoto step over the cached phases (no TTL, no ordering: last message wins).
 
 Usage: original_node.py PORT PEER_PORT[,PEER_PORT...] [NODE_ID]
+With ORIGINAL_NODE_STATUS set it also prints, once a second, {"heard": peers heard from in the last
+second, "lateP99": p99 in ms of how much later than 100 ms its last 128 publish intervals came}:
+what the scale bench judges it by. Without it the node does what the original does, nothing more.
 """
 
+import json
 import math
+import os
 import random
 import signal
 import sys
@@ -34,6 +39,8 @@ def main():
 
     state = {"phase": random.uniform(-math.pi, math.pi), "lamport_time": 0}
     peers = {}
+    heard_at = {}
+    status = bool(os.environ.get("ORIGINAL_NODE_STATUS"))
     lock = threading.Lock()
     running = threading.Event()
     running.set()
@@ -47,6 +54,8 @@ def main():
                 continue
             with lock:
                 peers[message["node_id"]] = message
+                if status:
+                    heard_at[message["node_id"]] = time.monotonic()
                 state["lamport_time"] = max(state["lamport_time"], message["lamport_time"]) + 1
 
     threading.Thread(target=receive_loop, daemon=True).start()
@@ -55,6 +64,9 @@ def main():
     coupling = 2.5
     dt = 0.1
     print("ready", flush=True)
+    intervals = []
+    last_publish = None
+    next_status = time.monotonic() + 1
     while running.is_set():
         with lock:
             phases = [peer["phase"] for peer in peers.values()]
@@ -65,6 +77,18 @@ def main():
             state["lamport_time"] += 1
             message = {"node_id": node_id, "phase": state["phase"], "lamport_time": state["lamport_time"]}
         publisher.send_json(message)
+        if status:
+            now = time.monotonic()
+            if last_publish is not None:
+                intervals = (intervals + [(now - last_publish - dt) * 1000])[-128:]
+            last_publish = now
+            if now >= next_status:
+                next_status = now + 1
+                with lock:
+                    heard = sum(1 for at in heard_at.values() if now - at < 1)
+                late = sorted(intervals)
+                p99 = late[min(len(late) - 1, int(0.99 * len(late)))] if late else 0
+                print(json.dumps({"heard": heard, "lateP99": round(max(p99, 0), 1)}), flush=True)
         time.sleep(dt)
 
     subscriber.close(0)

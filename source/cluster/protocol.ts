@@ -28,6 +28,11 @@ export type Member = {
 	legacy: boolean;
 	/** Wall-clock milliseconds since the epoch of the member's last state change, as the answering node saw it. */
 	changedAtMs: number;
+	/**
+	An observer (`--observe`): it joined to watch and publishes nothing, so no member subscribes to it
+	and it is in no coupling sum. Listed by the nodes it joined, never merged from gossip.
+	*/
+	observer?: true;
 };
 
 /**
@@ -39,14 +44,34 @@ export type JoinAnnouncement = {
 	endpoint: string;
 	control?: string;
 	incarnation: number;
+	/** The joining node only watches (`--observe`): list it, never subscribe to it. */
+	observer?: boolean;
 };
+
+/**
+An observer publishes nothing, so no heartbeat says it is alive: it sends its `join` to each member
+again this often, and a member forgets an observer whose last join is older than OBSERVER_TTL_MS
+(three refreshes and a half: two lost joins in a row do not drop it).
+*/
+export const OBSERVER_REFRESH_MS = 10_000;
+export const OBSERVER_TTL_MS = 35_000;
 
 /** A fault set through the control plane. Every one carries a lease; 0 means no expiry. */
 export type FaultRequest =
 	| {direction: 'inbound'; target: FaultTarget; fault: Partial<InboundFault>; leaseMs: number}
 	| {direction: 'outbound'; fault: Partial<OutboundFault>; leaseMs: number}
 	/** Blackhole one link (inbound from that peer id), for partitions by shape. */
-	| {direction: 'link'; peer: string; blackhole: boolean; leaseMs: number};
+	| {direction: 'link'; peer: string; blackhole: boolean; leaseMs: number}
+	/**
+	The same on many links at once, each with its own lease (as if sent one by one): a partition of a
+	1,000-member mesh is one request per member, not 500. At most MAX_LINKS_PER_REQUEST peers. A node
+	that predates it refuses it with bad-request (its message names the directions it knows); a
+	sender then falls back to `link`.
+	*/
+	| {direction: 'links'; peers: string[]; blackhole: boolean; leaseMs: number};
+
+/** Peers in one `links` fault request: 500 ids of 64 characters still fit in MAX_REQUEST_BYTES. */
+export const MAX_LINKS_PER_REQUEST = 500;
 
 /** A fault request's lease when it names none (`--fault-lease`, default 30 s). */
 export const DEFAULT_FAULT_LEASE_MS = 30_000;
@@ -54,6 +79,8 @@ export const DEFAULT_FAULT_LEASE_MS = 30_000;
 /** The most peers one `view` reply carries, and members one `members` reply carries; more page with `offset`. */
 export const MAX_VIEW_PEERS = 500;
 export const MAX_MEMBERS_PER_REPLY = 2000;
+/** The most `[id, state]` pairs one brief `view` reply carries (about 40 KB): a 1,000-member mesh in one page. */
+export const MAX_VIEW_BRIEF_PEERS = 2000;
 
 /** A reply is at most this long; a larger one is cut to a page with `truncated: true`. */
 export const MAX_REPLY_BYTES = 512 * 1024;
@@ -73,12 +100,18 @@ export type ControlRequest = RequestBase &
 	(
 		/** `offset`/`limit` page a large membership (at most MAX_MEMBERS_PER_REPLY a reply); `truncated` says more remain. */
 		| {op: 'members'; offset?: number; limit?: number}
-		/** `offset`/`limit` page the peer table; the reply says `truncated` when more remain. */
-		| {op: 'view'; offset?: number; limit?: number}
+		/**
+		`offset`/`limit` page the peer table; the reply says `truncated` when more remain. `brief: true`
+		(optional: a node that predates it ignores it and answers in full, so a reader accepts both)
+		asks for the watcher's form: `brief: true` in the reply, `node` cut to id, incarnation, phase,
+		omega, r (and control), no `stats`, and `peers` as `[id, state]` pairs, up to MAX_VIEW_BRIEF_PEERS
+		a page. A console pulling every member each second parses a tenth of the JSON.
+		*/
+		| {op: 'view'; offset?: number; limit?: number; brief?: boolean}
 		| ({op: 'fault'} & FaultRequest)
 		| {op: 'clear'}
 		| {op: 'stop'}
-		| {op: 'join'; node: string; endpoint: string; control?: string; incarnation: number}
+		| {op: 'join'; node: string; endpoint: string; control?: string; incarnation: number; observer?: boolean}
 	);
 
 export type ControlErrorCode =

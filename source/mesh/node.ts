@@ -63,6 +63,8 @@ export class ChorusNode {
 	readonly #onFrames: OnFrames;
 	#phaseRad: number;
 	#ticks = 0;
+	/** Data messages handed to the publisher (an observer never hands one). */
+	#published = 0;
 	#startedAtMs = 0;
 	#lastTickMs = 0;
 	#nextDueMs = 0;
@@ -72,6 +74,8 @@ export class ChorusNode {
 	#ticking = false;
 	/** Our control endpoint, announced in every message (wire `control`); set by the control server once bound. */
 	#control: string | undefined;
+	/** The endpoints we subscribe to (the transport's links): whether a peer is still heard elsewhere when one is removed. */
+	readonly #links = new Set<string>();
 
 	constructor(options: NodeOptions) {
 		this.#options = options;
@@ -118,8 +122,23 @@ export class ChorusNode {
 		});
 	}
 
+	/**
+	The data endpoint this node announces (in every message, in `join`, in snapshots): the bound one, or
+	with `advertiseHost` that host and the bound port.
+	*/
 	get endpoint(): string {
+		const bound = this.#transport.endpoint;
+		return this.#options.advertiseHost === undefined ? bound : withHost(bound, this.#options.advertiseHost);
+	}
+
+	/** Where the publisher is bound (may be 0.0.0.0, or a pod IP others know by name). */
+	get boundEndpoint(): string {
 		return this.#transport.endpoint;
+	}
+
+	/** This node only watches (`--observe`): it publishes nothing. */
+	get observer(): boolean {
+		return this.#options.observe === true;
 	}
 
 	get running(): boolean {
@@ -169,8 +188,14 @@ export class ChorusNode {
 		this.#startedAtMs = performance.now();
 		this.#lastTickMs = this.#startedAtMs;
 		this.#nextDueMs = this.#startedAtMs;
-		this.#emit({kind: 'node-started', endpoint: this.endpoint, incarnation: this.incarnation});
-		const warning = exposureWarning(this.endpoint, this.#security.curveEnabled);
+		this.#emit({
+			kind: 'node-started',
+			endpoint: this.endpoint,
+			...(this.endpoint === this.boundEndpoint ? {} : {bound: this.boundEndpoint}),
+			incarnation: this.incarnation,
+			...(this.observer ? {observer: true} : {}),
+		});
+		const warning = exposureWarning(this.boundEndpoint, this.#security.curveEnabled);
 		if (warning !== undefined) {
 			this.#emit({kind: 'warning', reason: 'exposed-without-curve', message: warning});
 		}
@@ -200,12 +225,40 @@ export class ChorusNode {
 			return;
 		}
 
+		this.#links.add(endpoint);
 		this.#transport.addPeer(endpoint);
 	}
 
+	/**
+	Unsubscribe from a publisher, and forget at once the peers last heard through it (`peer-removed`,
+	reason `unsubscribed`) unless the endpoint a peer announces is another link we hold: nothing more
+	will come from them, so their phases leave the coupling sum now, not a TTL later (a `--fanout` pick
+	swapped out would otherwise pull on us for a TTL). If one is heard again, it joins again.
+	*/
 	removePeer(endpoint: string): void {
 		this.#security.unsubscribed(endpoint);
+		this.#links.delete(endpoint);
 		this.#transport.removePeer(endpoint);
+		this.#forgetHeardOnlyThrough(endpoint);
+	}
+
+	#forgetHeardOnlyThrough(endpoint: string): void {
+		if (this.#options.legacyAdmission) {
+			// The original node never lets a peer go: kept so, for measuring what this project fixes.
+			return;
+		}
+
+		const nowMs = performance.now();
+		for (const peer of this.#table.peers()) {
+			const heardThrough = peer.connection ?? peer.endpoint;
+			const heardElsewhere = peer.endpoint !== undefined && peer.endpoint !== endpoint && this.#links.has(peer.endpoint);
+			// An evicted peer is out of the sum already: it leaves the table after its grace, as usual.
+			if (heardThrough === endpoint && !heardElsewhere && this.#table.stateOf(peer, nowMs) !== 'evicted') {
+				// Deleting the entry being visited is safe while walking a Map.
+				this.#table.forget(peer.id);
+				this.#emit({kind: 'peer-removed', peer: peer.id, endpoint, reason: 'unsubscribed'});
+			}
+		}
 	}
 
 	/**
@@ -223,10 +276,12 @@ export class ChorusNode {
 		}
 
 		for (const endpoint of [...change.close, ...change.reopen]) {
+			this.#links.delete(endpoint);
 			this.#transport.removePeer(endpoint);
 		}
 
 		for (const endpoint of [...change.reopen, ...change.open]) {
+			this.#links.add(endpoint);
 			this.#transport.addPeer(endpoint);
 		}
 
@@ -281,7 +336,8 @@ export class ChorusNode {
 	snapshot(): NodeSnapshot {
 		const nowMs = performance.now();
 		const peers: PeerSnapshot[] = [];
-		const activePhases: number[] = [this.#phaseRad];
+		// An observer's phase is in nobody's sum: the mesh's r is its peers' alone.
+		const activePhases: number[] = this.observer ? [] : [this.#phaseRad];
 		for (const peer of this.#table.peers()) {
 			if (this.#table.isActive(peer, nowMs)) {
 				activePhases.push(peer.phaseRad);
@@ -302,6 +358,7 @@ export class ChorusNode {
 				endpoint: this.endpoint,
 				omega: round(this.#options.omegaRadPerS, 4),
 				hz: this.#options.hz,
+				...(this.observer ? {observer: true as const} : {}),
 			},
 			peers,
 			stats: {
@@ -317,6 +374,7 @@ export class ChorusNode {
 				outboundFaultDropped: counters.outboundFaultDropped,
 				outboundFaultHeld: this.#faults.heldOutbound,
 				ticks: this.#ticks,
+				published: this.#published,
 				tickLateMs: this.#lateness.summary(),
 			},
 			faults: this.#faults.inForce(),
@@ -394,6 +452,15 @@ export class ChorusNode {
 			this.#step(nowMs);
 			this.#clock.tick();
 			this.#ticks++;
+			if (this.observer) {
+				// It watches without pulling on what it watches: nothing is sent, ever.
+				if (more) {
+					this.#schedulePump();
+				}
+
+				return;
+			}
+
 			const frame = wire.encode({
 				nodeId: this.id,
 				phaseRad: this.#phaseRad,
@@ -406,7 +473,7 @@ export class ChorusNode {
 				// The instant the phase above was taken, on the wall clock: receivers age it from here.
 				sentMs: performance.timeOrigin + nowMs,
 			});
-			await (this.#faults.outboundEngaged ? this.#publishThroughFaults(frame, nowMs) : this.#transport.publish(frame));
+			await (this.#faults.outboundEngaged ? this.#publishThroughFaults(frame, nowMs) : this.#publish(frame));
 			if (more) {
 				this.#schedulePump();
 			}
@@ -449,16 +516,21 @@ export class ChorusNode {
 		this.#admission.admitHeld(nowMs);
 	}
 
+	async #publish(frame: string): Promise<void> {
+		this.#published++;
+		await this.#transport.publish(frame);
+	}
+
 	/** Publish through the outbound fault: first the held frames now due, then this one, dropped, held or sent. */
 	async #publishThroughFaults(frame: string, nowMs: number): Promise<void> {
 		for (const held of this.#faults.releaseOutbound(nowMs)) {
 			// eslint-disable-next-line no-await-in-loop -- one send at a time keeps them in release order.
-			await this.#transport.publish(held);
+			await this.#publish(held);
 		}
 
 		switch (this.#faults.outbound(frame, nowMs)) {
 			case 'send': {
-				await this.#transport.publish(frame);
+				await this.#publish(frame);
 				break;
 			}
 
@@ -548,4 +620,14 @@ export class ChorusNode {
 			listener(stamped);
 		}
 	}
+}
+
+/** `tcp://host:port` with another host (an IPv6 address is bracketed): what `advertiseHost` announces. */
+function withHost(endpoint: string, host: string): string {
+	const port = /:(\d+)$/.exec(endpoint)?.[1];
+	if (!endpoint.startsWith('tcp://') || port === undefined) {
+		return endpoint;
+	}
+
+	return `tcp://${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${port}`;
 }

@@ -47,6 +47,18 @@ export type NodeOptions = {
 	security?: SecurityOptions;
 	/** How many of the latest ticks stats.tickLateMs summarises. @default 128 */
 	latenessWindowTicks?: number;
+	/**
+	Only watch (`--observe`): subscribe and hear every peer, never publish. Its phase still follows its
+	peers (coupled, never sent), so each peer's Δφ reads as its offset from the mesh; its `r` is the
+	order parameter of the peers it hears, without itself. @default false
+	*/
+	observe?: boolean;
+	/**
+	The host this node announces (`--advertise`) in place of the one it binds: its `endpoint` becomes
+	`tcp://<advertiseHost>:<bound port>`. For a node bound to 0.0.0.0 or a pod IP that others must
+	reach, or authenticate, by name. @default the bound host
+	*/
+	advertiseHost?: string;
 };
 
 /** The defaults every node shares; the command line's (config.ts) are these. */

@@ -115,6 +115,8 @@ export type NodeStats = {
 	subscriptions?: number;
 	subscriptionBytes?: number;
 	ticks: number;
+	/** Data messages this node handed to its publisher (an observer's stays 0). Always present in a node's snapshot. */
+	published?: number;
 	/** Tick lateness over the recent ticks: how far behind schedule the loop ran. */
 	tickLateMs: {p50: number; p99: number; max: number};
 };
@@ -126,10 +128,14 @@ export type NodeSnapshot = {
 		incarnation: number;
 		lamport: number;
 		phase: number;
+		/** The order parameter of this node and the peers it couples to; an observer's is of its peers alone. */
 		r: number;
+		/** What this node announces: its bound endpoint, or `--advertise`'s host with the bound port. */
 		endpoint: string;
 		omega: number;
 		hz: number;
+		/** Present when this node only watches (`--observe`): it publishes nothing and is in no peer's coupling sum. */
+		observer?: true;
 	};
 	peers: PeerSnapshot[];
 	stats: NodeStats;

@@ -45,6 +45,11 @@ export const MAX_PEER_LABELS = 64;
 export const LATENESS_BUCKETS_S = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
 const MEMBER_STATES: readonly MemberState[] = ['alive', 'suspect', 'dead'];
+/**
+The `state` of chorus_members for observers (`--observe`): they are listed as alive while they keep
+joining, but publish nothing and are in no coupling sum, so they are counted apart, never as alive.
+*/
+export const OBSERVER_STATE = 'observer';
 
 /** One registry in one exposition format; `collect(snapshot)` runs one scrape. */
 export type ChorusMetrics = {
@@ -136,7 +141,7 @@ export function createMetrics(
 
 	gauge({
 		name: 'chorus_members',
-		help: 'Members known to membership by state; no series while the node has no membership.',
+		help: `Members known to membership by state (alive, suspect, dead); observers (--observe: listed, never coupled to) are counted apart under state="${OBSERVER_STATE}", never as alive. No series while the node has no membership.`,
 		labelNames: ['state'],
 		collect() {
 			const {members} = read();
@@ -145,9 +150,10 @@ export function createMetrics(
 				return;
 			}
 
-			const counts = new Map<string, number>(MEMBER_STATES.map((state) => [state, 0]));
+			const counts = new Map<string, number>([...MEMBER_STATES, OBSERVER_STATE].map((state) => [state, 0]));
 			for (const member of members) {
-				counts.set(member.state, (counts.get(member.state) ?? 0) + 1);
+				const state = member.observer === true ? OBSERVER_STATE : member.state;
+				counts.set(state, (counts.get(state) ?? 0) + 1);
 			}
 
 			for (const [state, count] of counts) {

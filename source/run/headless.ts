@@ -7,10 +7,9 @@ allow file, as daemons with an ACL do; it never stops the node.
 import process from 'node:process';
 import type {Config} from '../config.js';
 import {startReporter} from '../report/ndjson.js';
-import {startSessionRecording, type SessionRecording} from '../report/recording/session-recording.js';
+import type {SessionRecording} from '../report/recording/session-recording.js';
 import {MetricsBindError, serveSessionMetrics} from '../report/session-metrics.js';
 import {BindError} from '../mesh/net/transport.js';
-import {playScenario} from '../scenario/player.js';
 import {MeshSession} from '../session/session.js';
 import {attachParentControl, controlRequested} from '../swarm/child-control.js';
 import {describePortInUse} from './port-in-use.js';
@@ -38,7 +37,11 @@ export async function runHeadless(config: Config): Promise<number> {
 
 	let recording: SessionRecording | undefined;
 	try {
-		recording = await startSessionRecording(config, session, 'headless');
+		// Loaded only with --record (and --scenario's player below only with --scenario): a node that
+		// does neither does not pay for their modules in start-up time or memory.
+		recording = config.recordFile === undefined
+			? undefined
+			: await (await import('../report/recording/session-recording.js')).startSessionRecording(config, session, 'headless');
 	} catch (error) {
 		process.stderr.write(`chorus-tui: ${(error as Error).message}\n`);
 		return 2;
@@ -78,13 +81,18 @@ export async function runHeadless(config: Config): Promise<number> {
 	const control = controlRequested() ? attachParentControl(session.node, requestStop) : undefined;
 	const scenario = config.scenario === undefined
 		? undefined
-		: playScenario(session, config.scenario, {
+		: (await import('../scenario/player.js')).playScenario(session, config.scenario, {
 			record(event) {
 				session.record(event);
 			},
 			onEnd: requestStop,
 			startWhen: session.demoPeersReady(),
 		});
+	// A recorded scenario that breaks the whole mesh records what every member hears, pull by pull.
+	if (recording !== undefined && config.scenario?.steps.some((step) => step.action === 'partition' || step.action === 'member-fault' || step.action === 'clear-all')) {
+		session.watchMesh(true);
+	}
+
 	const stop = () => {
 		requestStop();
 	};

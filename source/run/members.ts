@@ -9,8 +9,8 @@ import process from 'node:process';
 import type * as Zeromq from 'zeromq';
 import {ControlClient, type ControlCurve} from '../cluster/control/client.js';
 import {endpointRefusal} from '../cluster/membership/endpoints.js';
-import {createSeedResolver, parseJoinTarget, resolveSeeds} from '../cluster/membership/seeds.js';
-import type {Member} from '../cluster/protocol.js';
+import {allowedSeeds, createSeedResolver, parseJoinTarget, resolveSeeds} from '../cluster/membership/seeds.js';
+import type {KnownMember} from '../cluster/membership/member-table.js';
 import {ConfigError, resolveConfig, type RawFlags} from '../config.js';
 import type {CurveOptions} from '../mesh/security/screening.js';
 import {loadCurve} from '../session/curve-files.js';
@@ -66,8 +66,13 @@ export async function runMembers(args: readonly string[], flags: MembersFlags, o
 			if (target.kind === 'endpoint') {
 				seeds.push(target.endpoint);
 			} else {
+				const resolver = createSeedResolver();
 				// eslint-disable-next-line no-await-in-loop -- few names.
-				seeds.push(...await resolveSeeds(createSeedResolver(), target.name, target.port));
+				const endpoints = await resolveSeeds(resolver, target.name, target.port);
+				const allow = curve?.allow;
+				// With CURVE, as a node does: addresses the allow file does not list are looked up for names it does (PTR).
+				// eslint-disable-next-line no-await-in-loop -- as above.
+				seeds.push(...(allow === undefined ? endpoints : await allowedSeeds(resolver, endpoints, (endpoint) => allow.serverKeyFor(endpoint) !== undefined)));
 			}
 		}
 	} catch (error) {
@@ -108,8 +113,8 @@ export async function runMembers(args: readonly string[], flags: MembersFlags, o
 }
 
 /** Every member, a page at a time (a reply is capped; `truncated` says more remain). */
-async function fetchMembers(client: ControlClient, control: string): Promise<Member[] | {problem: string}> {
-	const members: Member[] = [];
+async function fetchMembers(client: ControlClient, control: string): Promise<KnownMember[] | {problem: string}> {
+	const members: KnownMember[] = [];
 	for (let page = 0; page < MAX_PAGES; page++) {
 		// eslint-disable-next-line no-await-in-loop -- each page starts where the last one ended.
 		const reply = await client.request(control, {op: 'members', offset: members.length});
@@ -117,8 +122,8 @@ async function fetchMembers(client: ControlClient, control: string): Promise<Mem
 			return {problem: `${reply.error}: ${reply.message}`};
 		}
 
-		const got = Array.isArray(reply['members']) ? (reply['members'] as Member[]) : [];
-		members.push(...got);
+		const got = Array.isArray(reply['members']) ? (reply['members'] as KnownMember[]) : [];
+		members.push(...got.map((member) => withCoupled(member)));
 		if (reply['truncated'] !== true || got.length === 0) {
 			break;
 		}
@@ -190,16 +195,37 @@ function safe(text: unknown): string {
 	});
 }
 
-/** Serf's `members` table: one member a line, aligned columns. */
-export function formatTable(members: readonly Member[]): string {
-	const header = ['ID', 'STATE', 'DATA', 'CONTROL', 'INCARNATION', 'KIND'];
+/**
+`coupled` as the answering node says it (`--fanout`: true when it holds the member's data link and hears it,
+false when it only knows the member), or left out: the node itself, an observer, a node from before fan-out,
+or anything but a boolean (the network is not trusted to say it right).
+*/
+function withCoupled(member: KnownMember): KnownMember {
+	// Not an object (a hostile or broken reply): passed on as it came, as every other field is.
+	const said = (member as KnownMember | undefined)?.coupled;
+	if (said === undefined || typeof said === 'boolean') {
+		return member;
+	}
+
+	const {coupled, ...rest} = member;
+	return rest;
+}
+
+/**
+Serf's `members` table: one member a line, aligned columns. COUPLED says whether the answering node couples
+to the member (yes), only knows it (no, `--fanout`), or does not say (blank: itself, an observer, an older
+node); KIND says chorus, legacy or observer (`--observe`: listed, never subscribed to).
+*/
+export function formatTable(members: readonly KnownMember[]): string {
+	const header = ['ID', 'STATE', 'COUPLED', 'DATA', 'CONTROL', 'INCARNATION', 'KIND'];
 	const rows = members.map((member) => [
 		safe(member.id),
 		safe(member.state),
+		member.coupled === true ? 'yes' : (member.coupled === false ? 'no' : ''),
 		safe(member.endpoint),
 		safe(member.control ?? '-'),
 		safe(member.incarnation),
-		member.legacy ? 'legacy' : 'chorus',
+		member.observer === true ? 'observer' : (member.legacy ? 'legacy' : 'chorus'),
 	]);
 	const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
 	const line = (cells: string[]) => `${cells.map((cell, column) => (column === cells.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  ')}\n`;

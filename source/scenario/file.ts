@@ -12,19 +12,42 @@ validates them; player.ts plays them.
 	  - {at: 10, kill: demo-3}                     # also: pause, resume, revive, restart
 	  - {at: 15, revive: demo-3, note: back}       # a note is carried into the step's event
 	  - {at: 20s, clear: true}                     # clear every fault
+	  # The whole mesh, through the members' control planes (leases: --fault-lease):
+	  - {at: 22s, member: m-3, peer: m-1, drop: 0.5}   # a fault on member m-3 (what it receives from m-1)
+	  - {at: 23s, member: m-3, outbound: {delay: 100}} # a fault on what m-3 publishes
+	  - {at: 25s, partition: halves}               # also: ring, bridge (member: optional), isolate (member: required)
+	  - {at: 28s, partition: isolate, member: m-2}
+	  - {at: 35s, clear-all: true}                 # clear every fault on every member
 
 `at` and `end` are seconds when bare numbers; `delay` and `jitter` are milliseconds when bare
 numbers; strings may carry a unit (`250ms`, `5s`, `2m`). `drop` and `duplicate` are probabilities
 (0.3) or percentages ("30%"). A fault step without `peer` applies to all peers. Steps run in time
 order (file order for equal times), each once; the clock starts when the demo peers are up.
+
+With `member`, a fault is set on that member through its control plane and renewed while this node
+runs (on a member with no control plane, the nearest fault is set here and the step says so). A
+partition is set on every member at once as per-link blackholes, replacing the one in force;
+`member` names the member to isolate, or the bridge.
 */
 
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {parse as parseYaml} from 'yaml';
+import {createRequire} from 'node:module';
+import type * as Yaml from 'yaml';
+import {isPartitionShape, PARTITION_SHAPES, type PartitionShape} from '../cluster/partition-shapes.js';
 import {ALL_PEERS, NO_INBOUND_FAULT, NO_OUTBOUND_FAULT, type FaultTarget, type InboundFault, type OutboundFault} from '../mesh/model/fault-types.js';
 import {patchInbound, patchOutbound} from '../mesh/model/faults.js';
 import {isPrintableId} from '../mesh/model/wire.js';
+
+/**
+yaml is read only for a .yaml scenario: loading it costs every process about 2 MiB and 70 ms at
+start-up (measured, bench/optimizations.md), and config validation runs in every mode. Synchronous,
+because the config is resolved synchronously; yaml ships a CommonJS build for require.
+*/
+function parseYaml(text: string): unknown {
+	const require = createRequire(import.meta.url);
+	return (require('yaml') as typeof Yaml).parse(text);
+}
 
 export const PEER_ACTIONS = ['kill', 'pause', 'resume', 'revive', 'restart'] as const;
 export type PeerAction = (typeof PEER_ACTIONS)[number];
@@ -33,7 +56,14 @@ export type ScenarioAction =
 	| {action: 'fault'; peer: FaultTarget; fault: Partial<InboundFault>}
 	| {action: 'outbound'; fault: Partial<OutboundFault>}
 	| {action: PeerAction; peer: string}
-	| {action: 'clear'};
+	| {action: 'clear'}
+	/** A fault on another member, through its control plane: inbound (from all its peers or one) or outbound. */
+	| {action: 'member-fault'; member: string; direction: 'inbound'; target: FaultTarget; fault: Partial<InboundFault>}
+	| {action: 'member-fault'; member: string; direction: 'outbound'; fault: Partial<OutboundFault>}
+	/** A partition of this shape on every member; `member`: the one to isolate, or the bridge. */
+	| {action: 'partition'; shape: PartitionShape; member?: string}
+	/** Every fault on every member cleared. */
+	| {action: 'clear-all'};
 
 export type ScenarioStep = ScenarioAction & {
 	/** 1-based position in the file, as error messages and events name it. */
@@ -53,7 +83,7 @@ export type Scenario = {
 /** The longest timeline we accept: a week. */
 const MAX_TIME_MS = 7 * 24 * 3600 * 1000;
 const FAULT_FIELDS = ['drop', 'delay', 'jitter', 'duplicate', 'blackhole'] as const;
-const STEP_KEYS = new Set(['at', 'note', 'peer', 'outbound', 'clear', ...FAULT_FIELDS, ...PEER_ACTIONS]);
+const STEP_KEYS = new Set(['at', 'note', 'peer', 'member', 'outbound', 'clear', 'partition', 'clear-all', ...FAULT_FIELDS, ...PEER_ACTIONS]);
 const TOP_KEYS = new Set(['name', 'end', 'steps']);
 
 /** A scenario that cannot be played, with a one-line message naming the file and the step. */
@@ -157,14 +187,17 @@ otherwise blackhole a peer that never exists.
 */
 export function checkScenarioPeers(scenario: Scenario, demoPeers: number): void {
 	for (const step of scenario.steps) {
-		if (!('peer' in step) || step.peer === ALL_PEERS) {
-			continue;
-		}
-
-		const index = /^demo-(\d+)$/.exec(step.peer)?.[1];
-		if (index !== undefined && (Number(index) < 1 || Number(index) > demoPeers)) {
-			const have = demoPeers === 0 ? 'no demo peers' : `demo peers demo-1 … demo-${demoPeers}`;
-			throw new ScenarioError(`${scenario.file}: step ${step.step}: ${step.peer} does not exist; this run has ${have} (see --demo)`);
+		const named = [
+			'peer' in step ? step.peer : undefined,
+			'target' in step ? step.target : undefined,
+			'member' in step ? step.member : undefined,
+		];
+		for (const id of named) {
+			const index = id === undefined || id === ALL_PEERS ? undefined : /^demo-(\d+)$/.exec(id)?.[1];
+			if (index !== undefined && (Number(index) < 1 || Number(index) > demoPeers)) {
+				const have = demoPeers === 0 ? 'no demo peers' : `demo peers demo-1 … demo-${demoPeers}`;
+				throw new ScenarioError(`${scenario.file}: step ${step.step}: ${id!} does not exist; this run has ${have} (see --demo)`);
+			}
 		}
 	}
 }
@@ -176,7 +209,7 @@ function parseStep(raw: unknown, step: number): ScenarioStep {
 
 	for (const key of Object.keys(raw)) {
 		if (!STEP_KEYS.has(key)) {
-			throw new ScenarioError(`unknown key '${key}'; use at, note, and one of: a fault (${FAULT_FIELDS.join(', ')}, with peer), outbound, ${PEER_ACTIONS.join(', ')}, clear`);
+			throw new ScenarioError(`unknown key '${key}'; use at, note, and one of: a fault (${FAULT_FIELDS.join(', ')}, with peer), outbound, ${PEER_ACTIONS.join(', ')}, clear, partition, clear-all (member: for a fault, an outbound fault or a partition on another member)`);
 		}
 	}
 
@@ -196,9 +229,11 @@ function parseStep(raw: unknown, step: number): ScenarioStep {
 		...(raw['outbound'] === undefined ? [] : ['outbound']),
 		...PEER_ACTIONS.filter((key) => raw[key] !== undefined),
 		...(raw['clear'] === undefined ? [] : ['clear']),
+		...(raw['partition'] === undefined ? [] : ['partition']),
+		...(raw['clear-all'] === undefined ? [] : ['clear-all']),
 	];
 	if (actions.length === 0) {
-		throw new ScenarioError(`nothing to do; give one of: a fault (${FAULT_FIELDS.join(', ')}), outbound, ${PEER_ACTIONS.join(', ')}, clear`);
+		throw new ScenarioError(`nothing to do; give one of: a fault (${FAULT_FIELDS.join(', ')}), outbound, ${PEER_ACTIONS.join(', ')}, clear, partition, clear-all`);
 	}
 
 	if (actions.length > 1) {
@@ -211,7 +246,24 @@ function parseStep(raw: unknown, step: number): ScenarioStep {
 		throw new ScenarioError(`peer goes with a fault; for ${action}, name the peer as "${action}": "demo-2"`);
 	}
 
+	const member = raw['member'] === undefined ? undefined : checkPeerId(raw['member'], 'member');
+	if (member !== undefined && action !== 'fault' && action !== 'outbound' && action !== 'partition') {
+		throw new ScenarioError(`member goes with a fault, an outbound fault or a partition, not with ${action}`);
+	}
+
 	switch (action) {
+		case 'partition': {
+			return {...base, ...parsePartition(raw['partition'], member)};
+		}
+
+		case 'clear-all': {
+			if (raw['clear-all'] !== true) {
+				throw new ScenarioError('clear-all takes true ("clear-all": true)');
+			}
+
+			return {...base, action};
+		}
+
 		case 'fault': {
 			const peer = raw['peer'] === undefined ? ALL_PEERS : checkPeerId(raw['peer'], 'peer');
 			const fault: Partial<InboundFault> = {};
@@ -240,7 +292,7 @@ function parseStep(raw: unknown, step: number): ScenarioStep {
 			}
 
 			checkWithFaults(() => patchInbound(NO_INBOUND_FAULT, fault));
-			return {...base, action, peer, fault};
+			return member === undefined ? {...base, action, peer, fault} : {...base, action: 'member-fault', member, direction: 'inbound', target: peer, fault};
 		}
 
 		case 'outbound': {
@@ -263,7 +315,7 @@ function parseStep(raw: unknown, step: number): ScenarioStep {
 			}
 
 			checkWithFaults(() => patchOutbound(NO_OUTBOUND_FAULT, fault));
-			return {...base, action, fault};
+			return member === undefined ? {...base, action, fault} : {...base, action: 'member-fault', member, direction: 'outbound', fault};
 		}
 
 		case 'clear': {
@@ -279,6 +331,23 @@ function parseStep(raw: unknown, step: number): ScenarioStep {
 			return {...base, action: peerAction, peer: checkPeerId(raw[peerAction], peerAction)};
 		}
 	}
+}
+
+/** `partition: <shape>`, with `member` where the shape takes one (isolate needs it; bridge may have it). */
+function parsePartition(value: unknown, member: string | undefined): {action: 'partition'; shape: PartitionShape; member?: string} {
+	if (!isPartitionShape(value)) {
+		throw new ScenarioError(`partition must be one of ${PARTITION_SHAPES.join(', ')}, not ${JSON.stringify(value)}`);
+	}
+
+	if (value === 'isolate' && member === undefined) {
+		throw new ScenarioError('partition isolate needs the member to isolate ("member": "m-2")');
+	}
+
+	if (member !== undefined && value !== 'isolate' && value !== 'bridge') {
+		throw new ScenarioError(`member goes with partition isolate or bridge, not ${value}`);
+	}
+
+	return {action: 'partition', shape: value, ...(member === undefined ? {} : {member})};
 }
 
 /** The fault module's own limits (delay at most 60 s ...), reported in the scenario's words. */

@@ -35,6 +35,8 @@ export type ScenarioPlayer = {
 	stop(): void;
 };
 
+const NO_MESH = 'this session reaches no other member (no mesh faults here)';
+
 /** Play a scenario; each step is recorded as a `scenario-step` event with its outcome. */
 export function playScenario(target: ScenarioTarget, scenario: Scenario, options: PlayOptions): ScenarioPlayer {
 	let stopped = false;
@@ -154,6 +156,24 @@ async function runStep(target: ScenarioTarget, step: ScenarioStep): Promise<Peer
 
 				const killed = await target.killPeer(step.peer);
 				return killed.ok ? await target.revivePeer(step.peer) : killed;
+			}
+
+			case 'member-fault': {
+				if (!target.setMemberFault) {
+					return {ok: false, message: NO_MESH};
+				}
+
+				return await target.setMemberFault(step.member, step.direction === 'outbound'
+					? {direction: 'outbound', fault: step.fault}
+					: {direction: 'inbound', target: step.target, fault: step.fault});
+			}
+
+			case 'partition': {
+				return target.partition ? await target.partition(step.shape, step.member) : {ok: false, message: NO_MESH};
+			}
+
+			case 'clear-all': {
+				return target.clearAll ? await target.clearAll() : {ok: false, message: NO_MESH};
 			}
 		}
 	} catch (error) {

@@ -32,6 +32,8 @@ export function nodeOptionsFromConfig(config: Config): NodeOptions {
 		transport: {maxMessageBytes: config.maxMessageBytes, highWaterMark: config.hwm, maxConnections: config.maxConnections, engine: config.engine},
 		// Reads the key and allow files; a problem with them is a ConfigError (one line, exit 2).
 		security: {curve: loadCurve(config), defaultPeerRatePerS: config.peerRatePerS},
+		observe: config.observe,
+		...(config.advertiseHost === undefined ? {} : {advertiseHost: config.advertiseHost}),
 	};
 }
 

@@ -8,7 +8,8 @@ The records are the lines of a `--record` file (report/recording/), typed here s
 needs nothing above it.
 */
 
-import type {MeshController, PeerActionResult, SessionEvent, SessionSnapshot} from './controller.js';
+import type {MeshController, MeshMatrix, PeerActionResult, SessionEvent, SessionSnapshot} from './controller.js';
+import {decodeMatrix} from './mesh-record.js';
 
 /** The first line of a recording. */
 export type RecordingHeader = {
@@ -104,6 +105,16 @@ export class ReplaySession implements MeshController {
 	/** The last recorded mesh view, if the recording has views. */
 	meshView(): unknown {
 		return this.#view;
+	}
+
+	/** The mesh view's matrix as it was recorded (`--record` writes one a pull), so `m` works in a replay. */
+	meshMatrix(): MeshMatrix | undefined {
+		return decodeMatrix(this.#view);
+	}
+
+	/** A replay pulls nothing: the recorded matrices arrive with the timeline. */
+	watchMesh(): void {
+		// Nothing to start: showView() is fed by the player.
 	}
 
 	/** Back to the start: the screen before the first record. */

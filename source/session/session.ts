@@ -10,19 +10,25 @@ import {performance} from 'node:perf_hooks';
 import process from 'node:process';
 import {announcedControlEndpoint} from '../cluster/control/address.js';
 import {ControlClient, type ControlCurve} from '../cluster/control/client.js';
+import {membersFromSnapshot} from '../cluster/control/ops.js';
 import {ControlBindError, ControlServer} from '../cluster/control/server.js';
+import type {PartitionShape} from '../cluster/partition-shapes.js';
+import type {Member} from '../cluster/protocol.js';
 import {Membership} from '../cluster/membership/membership.js';
 import type {Config} from '../config.js';
 import {ALL_PEERS, NO_INBOUND_FAULT, type FaultTarget, type InboundFault, type OutboundFault} from '../mesh/model/fault-types.js';
 import {isNoInboundFault, patchInbound} from '../mesh/model/faults.js';
+import {openFileLimit} from '../mesh/net/descriptors.js';
 import type {ChorusNode} from '../mesh/node.js';
 import type {AllowList} from '../mesh/security/curve/allow-list.js';
 import type {EventDetails} from '../mesh/snapshot.js';
 import {lastWords, type DemoPeer, type DemoPeerEvent, type DemoPeerInfo} from '../swarm/demo-peer.js';
 import {DemoSwarm} from '../swarm/swarm.js';
-import type {MeshController, PeerActionResult, SessionEvent, SessionEventKind, SessionSnapshot} from './controller.js';
+import type {MemberFault, MeshController, MeshMatrix, PeerActionResult, SessionEvent, SessionEventKind, SessionSnapshot} from './controller.js';
 import {loadCurve, readAllowList} from './curve-files.js';
 import {faultsWithDemoPeers, peerWithDemoFault, pushDemoFault} from './demo-faults.js';
+import {MeshFaults} from './mesh-faults.js';
+import {MeshWatch} from './mesh-watch.js';
 import {createNode} from './node-from-config.js';
 
 export type MeshSessionOptions = {
@@ -40,6 +46,18 @@ export type MeshSessionOptions = {
 };
 
 type Listener = (event: SessionEvent) => void;
+
+/**
+Control sockets the session keeps open (one DEALER per member it asks). The mesh watch asks every
+member with a control plane once a second: with the client's default LRU of 16, a mesh of 200 would
+close and reopen a connection on every request. 256 keeps a 200-member mesh's sockets open from
+round to round, and the watch asks at most this many members a round, so a larger mesh never
+thrashes the cache either. Each socket costs about two descriptors (its connection and libzmq's
+mailbox): on a tight ulimit the budget shrinks to an eighth of what is left after the overhead.
+*/
+export function controlSocketBudget(limit = openFileLimit()): number {
+	return Math.max(16, Math.min(256, Math.floor((limit - 64) / 8)));
+}
 
 export class MeshSession implements MeshController {
 	readonly node: ChorusNode;
@@ -62,6 +80,11 @@ export class MeshSession implements MeshController {
 	#allow: AllowList | undefined;
 	/** This node's control endpoint; undefined with --no-control, or when its default port was taken. */
 	#control: ControlServer | undefined;
+	/** Faults on any member, with their leases renewed; made on first use. */
+	#meshFaults: MeshFaults | undefined;
+	/** The mesh view's pulls, while watched. */
+	#meshWatch: MeshWatch | undefined;
+	readonly #matrixListeners = new Set<(matrix: MeshMatrix) => void>();
 
 	constructor(config: Config, options: MeshSessionOptions = {}) {
 		this.#config = config;
@@ -92,10 +115,10 @@ export class MeshSession implements MeshController {
 	*/
 	async start(): Promise<void> {
 		await this.node.start();
-		this.#startMembership();
-		await this.#startControl();
 		const count = this.#config.demoPeers;
 		if (count === 0) {
+			this.#startMembership([]);
+			await this.#startControl();
 			return;
 		}
 
@@ -123,6 +146,11 @@ export class MeshSession implements MeshController {
 		for (const endpoint of swarm.endpoints()) {
 			this.node.addPeer(endpoint);
 		}
+
+		// The demo peers' links are the session's, like --peer ones: membership must not close one when
+		// its peer falls silent (killed, paused), or a revived peer would wait out a redial backoff.
+		this.#startMembership(swarm.endpoints());
+		await this.#startControl();
 
 		this.#demoReady = swarm.startAll().then((results) => {
 			for (const result of results) {
@@ -347,12 +375,68 @@ export class MeshSession implements MeshController {
 		}
 	}
 
+	meshMatrix(): MeshMatrix | undefined {
+		return this.#meshWatch?.matrix();
+	}
+
+	/** Pull every member's view about once a second while `on` (the mesh view is open, or a recording wants it). */
+	watchMesh(on: boolean): void {
+		if (!on) {
+			void this.#meshWatch?.stop();
+			return;
+		}
+
+		if (this.#stopping) {
+			return;
+		}
+
+		this.#meshWatch ??= new MeshWatch({
+			selfId: this.node.id,
+			client: {request: async (...request) => this.#client().request(...request)},
+			snapshot: () => ({...this.snapshot(), members: this.members()}),
+			controlEndpoint: () => this.#control?.endpoint,
+			partition: () => this.#meshFaults?.partitionInForce(),
+			onMatrix: (matrix) => {
+				for (const listener of this.#matrixListeners) {
+					listener(matrix);
+				}
+			},
+		});
+		this.#meshWatch.start();
+	}
+
+	/** Hear every matrix the watch builds (the recorder keeps them); returns the unsubscribe. */
+	onMeshMatrix(listener: (matrix: MeshMatrix) => void): () => void {
+		this.#matrixListeners.add(listener);
+		return () => this.#matrixListeners.delete(listener);
+	}
+
+	async setMemberFault(member: string, fault: MemberFault): Promise<PeerActionResult> {
+		return this.#stopping ? {ok: false, message: 'stopping'} : this.#faults().setMemberFault(member, fault);
+	}
+
+	async partition(shape: PartitionShape, selected: string | undefined): Promise<PeerActionResult> {
+		return this.#stopping ? {ok: false, message: 'stopping'} : this.#faults().partition(shape, selected);
+	}
+
+	async clearAll(): Promise<PeerActionResult> {
+		return this.#stopping ? {ok: false, message: 'stopping'} : this.#faults().clearAll();
+	}
+
+	async stopMember(member: string): Promise<PeerActionResult> {
+		return this.#stopping ? {ok: false, message: 'stopping'} : this.#faults().stopMember(member);
+	}
+
 	async stop(): Promise<void> {
 		this.#stopping ??= (async () => {
 			this.node.announceControl(undefined);
+			this.#meshFaults?.stop();
+			// A pull in progress ends when the client closes (its requests are rejected), not at its timeout.
+			const watching = this.#meshWatch?.stop();
 			await this.#control?.stop();
 			this.#membership?.stop();
 			await this.#controlClient?.close();
+			await watching;
 			await this.#swarm?.stopAll();
 			await this.node.stop();
 		})();
@@ -421,7 +505,7 @@ export class MeshSession implements MeshController {
 			this.#control = await start(wanted.replace(/:\d+$/, ':*'));
 		}
 
-		const announced = announcedControlEndpoint(this.#control.endpoint);
+		const announced = announcedControlEndpoint(this.#control.endpoint, config.advertiseHost);
 		this.node.announceControl(announced);
 		this.record({
 			kind: 'control-started',
@@ -436,7 +520,7 @@ export class MeshSession implements MeshController {
 		return this.#control?.endpoint;
 	}
 
-	#startMembership(): void {
+	#startMembership(demoEndpoints: readonly string[]): void {
 		const config = this.#config;
 		// With no control plane and nothing to join, nobody could gossip with us and we would ask no
 		// one: the node runs as before membership (the baseline of the membership benchmark).
@@ -444,19 +528,15 @@ export class MeshSession implements MeshController {
 			return;
 		}
 
-		// Read again here (the node read them at construction): the node keeps its keys to itself.
-		const curve = loadCurve(config);
-		this.#allow = curve?.allow;
-		this.#controlClient = new ControlClient({
-			curve: curve === undefined ? undefined : (endpoint) => this.#controlCurve(curve, endpoint),
-		});
+		const client = this.#client();
 		this.#membership = new Membership({
 			node: this.node,
 			joins: config.joins,
-			staticPeers: config.peerEndpoints,
-			client: this.#controlClient,
+			staticPeers: [...config.peerEndpoints, ...demoEndpoints],
+			client,
 			gossipIntervalMs: config.gossipIntervalMs,
 			reconnectTimeoutMs: config.reconnectTimeoutMs,
+			fanout: config.fanout,
 			ttlMs: config.ttlMs,
 			maxMembers: config.maxPeers,
 			// With CURVE only endpoints the allow file lists: we could not authenticate any other.
@@ -466,6 +546,54 @@ export class MeshSession implements MeshController {
 			},
 		});
 		this.#membership.start();
+	}
+
+	/** The control client membership, the mesh watch and the mesh faults ask members through; made once. */
+	#client(): ControlClient {
+		if (this.#controlClient === undefined) {
+			// Read again here (the node read them at construction): the node keeps its keys to itself.
+			const curve = loadCurve(this.#config);
+			this.#allow ??= curve?.allow;
+			this.#controlClient = new ControlClient({
+				curve: curve === undefined ? undefined : (endpoint) => this.#controlCurve(curve, endpoint),
+				maxSockets: controlSocketBudget(),
+			});
+		}
+
+		return this.#controlClient;
+	}
+
+	/** Every member this node knows, itself first: membership's, or (without it) the peer table's. */
+	members(): Member[] {
+		const members = this.#membership?.members();
+		return members !== undefined && members.length > 0 ? members : membersFromSnapshot(this.node.snapshot(), this.#control?.endpoint, Date.now());
+	}
+
+	#faults(): MeshFaults {
+		this.#meshFaults ??= new MeshFaults({
+			selfId: this.node.id,
+			client: {request: async (...request) => this.#client().request(...request)},
+			members: () => this.members(),
+			// This node's own faults, on the node itself: a link blackhole for a demo peer must cut only
+			// the link to it, not everything that peer sends and receives (what setInboundFault does for
+			// a demo peer, in its process). Clearing clears the demo peers' faults too.
+			local: {
+				setInboundFault: (target, patch) => {
+					this.node.setInboundFault(target, patch);
+				},
+				setOutboundFault: (patch) => {
+					this.node.setOutboundFault(patch);
+				},
+				clearFaults: () => {
+					this.clearFaults();
+				},
+			},
+			leaseMs: this.#config.faultLeaseMs,
+			record: (event) => {
+				this.record(event);
+			},
+		});
+		return this.#meshFaults;
 	}
 
 	/** A member's control socket is a CURVE server with the member's key: the one its data endpoint has in the allow file. */
@@ -512,10 +640,9 @@ export class MeshSession implements MeshController {
 			String(config.noiseSigma),
 			'--report-ms',
 			'1000',
-			// Demo peers are driven over their IPC channel (swarm/control.ts). Their default control
-			// port (data port + 1) could be a sibling's data port, picked at random, and the control
-			// server would load libzmq in every child: none for them, until they are driven through it.
-			'--no-control',
+			// Demo peers run their control endpoint (loopback, data port + 1, or a free port when that
+			// is taken), so that the mesh view has a row for each and faults reach them like any
+			// member's. Kill, pause and revive stay on their IPC channel (swarm/control.ts).
 		];
 		if (config.seed !== undefined) {
 			args.push('--seed', String((config.seed + index) % 2 ** 32));

@@ -1,5 +1,5 @@
 /**
-The demo peer's side of the control channel. run-headless.ts attaches it only when the parent set
+The demo peer's side of the control channel. run/headless.ts attaches it only when the parent set
 `CHORUS_DEMO_CONTROL=ipc` and gave us an IPC channel; a node started by hand never listens.
 
 It also watches for the parent's death: setpriv's pdeathsig normally SIGKILLs us first, but where

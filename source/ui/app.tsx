@@ -6,22 +6,35 @@ the controller calls the reducer returns. It holds no mesh logic and no key logi
 
 import {Box, useApp, useInput} from 'ink';
 import {useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState} from 'react';
-import type {MeshController} from '../session/controller.js';
+import type {MeshController, MeshMatrix, PartitionShape, PeerActionResult} from '../session/controller.js';
 import {EventLog} from './components/EventLog.js';
 import {Footer} from './components/Footer.js';
 import {Header} from './components/Header.js';
 import {HelpOverlay} from './components/HelpOverlay.js';
 import {PainterContext} from './components/Lines.js';
+import {meshLegendLines, MeshView} from './components/MeshView.js';
 import {PeerTable} from './components/PeerTable.js';
 import {TooSmall} from './components/TooSmall.js';
 import {escapeControl} from './format.js';
 import {useMeshView} from './hooks/use-snapshot.js';
 import {useTerminalSize, type TerminalSize} from './hooks/use-terminal-size.js';
-import {computeLayout, splitBody} from './layout.js';
-import {MeshStore} from './mesh-store.js';
+import {computeLayout, splitBody, splitMeshBody} from './layout.js';
+import {meshSelection} from './mesh-rows.js';
+import {MeshStore, type MeshView as StoreView} from './mesh-store.js';
 import {buildRows, filterRows, sortRows} from './peer-rows.js';
 import {writeScreenshot, type ScreenSource} from './screenshot.js';
-import {initialUiState, keysOf, placeSelection, reduceUi, type ReplayCommand, type UiAction, type UiEffect} from './state.js';
+import {
+	initialUiState,
+	keysOf,
+	placeMemberSelection,
+	placeSelection,
+	reduceUi,
+	type MemberKind,
+	type MeshCapabilities,
+	type ReplayCommand,
+	type UiAction,
+	type UiEffect,
+} from './state.js';
 import {statusLine, type StatusLine} from './status-line.js';
 import type {Painter} from './terminal/index.js';
 import {createTheme, ThemeContext, type Tone} from './theme.js';
@@ -110,18 +123,36 @@ function Screen({controller, ttlMs, readonly: readonlyFlag = false, size: fixedS
 	// reads the state through this ref, so that the second key sees what the first one did.
 	const stateRef = useRef(state);
 
+	const capabilities = useMemo(() => capabilitiesOf(controller), [controller]);
+	// The session pulls every member's view only while the mesh view is open: a large mesh costs nothing otherwise.
+	const meshOpen = state.meshOpen && capabilities.view;
+	useEffect(() => {
+		if (!meshOpen) {
+			return undefined;
+		}
+
+		controller.watchMesh?.(true);
+		return () => {
+			controller.watchMesh?.(false);
+		};
+	}, [controller, meshOpen]);
+
 	const view = state.frozenView ?? liveView;
+	// A store whose source does not carry the matrix (a recording's sampler) still shows a live one.
+	const matrix = freshMatrix(view.mesh !== undefined || state.frozenView ? view : {...view, ...meshOf(controller)}, meshOpen);
 	const allRows = useMemo(() => sortRows(buildRows(view.snapshot), state.sort), [view.snapshot, state.sort]);
 	const shownRows = useMemo(() => filterRows(allRows, state.filter), [allRows, state.filter]);
-	const {tableRows, logLines} = splitBody(layout, shownRows.length);
-	const {selectedIndex, scrollTop} = placeSelection(state, shownRows, tableRows);
-	const selected = selectedIndex === -1 ? undefined : shownRows[selectedIndex];
+	const members = useMemo(() => meshSelection(matrix), [matrix]);
+	const {tableRows, logLines} = meshOpen ? splitMeshBody(layout, matrix?.rows.length ?? 0, meshLegendLines(matrix)) : splitBody(layout, shownRows.length);
+	const selectable = meshOpen ? members : shownRows;
+	const {selectedIndex, scrollTop} = meshOpen ? placeMemberSelection(state, members, matrix?.rows.length ?? 0, tableRows) : placeSelection(state, shownRows, tableRows);
+	const selected = selectedIndex === -1 ? undefined : selectable[selectedIndex];
 	const selectedRowId = selected?.id;
 	// Keys act on the rows as the screen shows them: those of the last commit.
-	const onScreen = useRef({rows: shownRows, pageRows: tableRows});
+	const onScreen = useRef({rows: selectable, pageRows: tableRows});
 	useLayoutEffect(() => {
-		onScreen.current = {rows: shownRows, pageRows: tableRows};
-	}, [shownRows, tableRows]);
+		onScreen.current = {rows: selectable, pageRows: tableRows};
+	}, [selectable, tableRows]);
 
 	const dispatch = useCallback(
 		function dispatch(action: UiAction) {
@@ -132,6 +163,10 @@ function Screen({controller, ttlMs, readonly: readonlyFlag = false, size: fixedS
 				nowMs: Date.now(),
 				liveView: store.getView(),
 				faultsInForce: () => controller.snapshot().faults,
+				capabilities,
+				memberKind: (id) => memberKindOf(id, controller, store.getView()),
+				memberFaults: (id) => store.getView().mesh?.rows.find((row) => row.id === id)?.faults,
+				partitionInForce: store.getView().mesh?.partition?.shape,
 			});
 			if (next !== stateRef.current) {
 				stateRef.current = next;
@@ -149,10 +184,13 @@ function Screen({controller, ttlMs, readonly: readonlyFlag = false, size: fixedS
 					report(text, tone) {
 						dispatch({type: 'report', text, tone});
 					},
+					partitioned(shape, ok) {
+						dispatch({type: 'partitioned', shape, ok});
+					},
 				});
 			}
 		},
-		[controller, store, readonly, exit, screen, screenshotDir],
+		[controller, store, readonly, exit, screen, screenshotDir, capabilities],
 	);
 
 	useEffect(() => {
@@ -174,9 +212,15 @@ function Screen({controller, ttlMs, readonly: readonlyFlag = false, size: fixedS
 	}
 
 	// A message's time is up at the first render after it: the store's samples render 10 times a second.
+	// What this console set, until a pull newer than that says what is in force (another console may change it).
+	const setHere = state.partitionSet;
+	const partition = matrix !== undefined && (setHere === undefined || matrix.pulledAtWallMs > setHere.atWallMs) ? matrix.partition?.shape : setHere?.shape;
 	const status = replay
 		? replayStatus(state, replay, view.wallMs)
-		: statusLine(state, {rows: shownRows, selected, scrollTop, height: tableRows}, Date.now(), (id) => controller.isDemoPeer(id));
+		: statusLine(state, {rows: selectable, selected, scrollTop, height: tableRows}, Date.now(), (id) => controller.isDemoPeer(id), {
+				partition,
+				mesh: meshOpen ? meshSummary(matrix, scrollTop, tableRows) : undefined,
+			});
 	// With a painter every pane below is painted, and Ink's own output would be a blank frame: Ink
 	// still builds it cell by cell (about 7 MB of garbage a frame at 120×40, most of the garbage
 	// collector's work). So the column gets no height of its own: Yoga lays the panes out just the
@@ -191,21 +235,85 @@ function Screen({controller, ttlMs, readonly: readonlyFlag = false, size: fixedS
 				frozen={state.frozenView !== undefined}
 				readonly={readonly}
 				replay={replay !== undefined}
+				mesh={matrix}
+				meshOpen={meshOpen}
 			/>
-			<PeerTable
-				rows={shownRows}
-				selectedIndex={selectedIndex}
-				scrollTop={scrollTop}
-				height={tableRows}
-				columns={layout.table}
-				ttlMs={ttlMs}
-				sort={state.sort}
-				emptyText={state.filter === '' ? 'waiting for peers…' : `no peer id contains "${state.filter}" (Esc clears the filter)`}
-			/>
+			{meshOpen ? (
+				<MeshView matrix={matrix} selectedId={selectedRowId} scrollTop={scrollTop} height={tableRows} columns={columns} />
+			) : (
+				<PeerTable
+					rows={shownRows}
+					selectedIndex={selectedIndex}
+					scrollTop={scrollTop}
+					height={tableRows}
+					columns={layout.table}
+					ttlMs={ttlMs}
+					sort={state.sort}
+					emptyText={state.filter === '' ? 'waiting for peers…' : `no peer id contains "${state.filter}" (Esc clears the filter)`}
+				/>
+			)}
 			<EventLog entries={view.log} lines={logLines} columns={columns} />
 			<Footer columns={columns} status={status.text} statusTone={status.tone} readonly={readonly} replay={replay !== undefined} />
 		</Box>
 	);
+}
+
+/** How old a pull may be for the header's global r when the mesh view is closed (the session stops pulling then). */
+const MATRIX_FRESH_MS = 5000;
+
+/** The matrix to show: always with the mesh view open (its rows say how old they are), else only while recent. */
+function freshMatrix(view: StoreView, meshOpen: boolean): MeshMatrix | undefined {
+	const {mesh} = view;
+	if (mesh === undefined) {
+		return undefined;
+	}
+
+	return meshOpen || view.wallMs - mesh.pulledAtWallMs < MATRIX_FRESH_MS ? mesh : undefined;
+}
+
+function meshOf(controller: MeshController): {mesh?: MeshMatrix} {
+	const mesh = controller.meshMatrix?.();
+	return mesh === undefined ? {} : {mesh};
+}
+
+function capabilitiesOf(controller: MeshController): MeshCapabilities {
+	return {
+		view: typeof controller.meshMatrix === 'function' && typeof controller.watchMesh === 'function',
+		memberFaults: typeof controller.setMemberFault === 'function',
+		partition: typeof controller.partition === 'function',
+		clearAll: typeof controller.clearAll === 'function',
+		stopMember: typeof controller.stopMember === 'function',
+	};
+}
+
+/** What a member is to this console: this node, a demo peer of ours, a member with or without a control plane. */
+function memberKindOf(id: string, controller: MeshController, view: StoreView): MemberKind | undefined {
+	if (id === view.snapshot.node.id) {
+		return 'self';
+	}
+
+	if (controller.isDemoPeer(id)) {
+		return 'demo';
+	}
+
+	const member = view.snapshot.members?.find((each) => each.id === id);
+	if (member !== undefined) {
+		return member.control === undefined ? 'legacy' : 'remote';
+	}
+
+	const column = view.mesh?.columns.find((each) => each.id === id);
+	return column === undefined ? undefined : column.legacy ? 'legacy' : 'remote';
+}
+
+/** The status line's words for the mesh view: rows shown, members, and how old the pull is. */
+function meshSummary(matrix: MeshMatrix | undefined, scrollTop: number, height: number): string {
+	if (matrix === undefined) {
+		return 'pulling every member’s view…';
+	}
+
+	const rows = matrix.rows.length;
+	const first = rows === 0 ? 0 : scrollTop + 1;
+	return `rows ${first}–${Math.min(rows, scrollTop + height)} of ${rows} · ${matrix.columns.length} members`;
 }
 
 /** Session time as m:ss.mmm. */
@@ -242,6 +350,8 @@ type EffectTools = {
 	screenshotDir: string;
 	/** Show an effect's result on the status line. */
 	report: (text: string, tone: Tone) => void;
+	/** Tell the reducer whether the partition P asked for is in force. */
+	partitioned: (shape: PartitionShape | 'none', ok: boolean) => void;
 };
 
 /**
@@ -249,7 +359,7 @@ Do on the controller what a key asked for, and show the result on the status lin
 records what it did as an event, which reaches the log; a refusal is not an event, so it is logged
 here.
 */
-function perform(effect: UiEffect, {controller, store, exit, replay, screen, screenshotDir, report}: EffectTools): void {
+function perform(effect: UiEffect, {controller, store, exit, replay, screen, screenshotDir, report, partitioned}: EffectTools): void {
 	/** A change the controller makes at once or refuses by throwing one line. */
 	const attempt = (change: () => void, done: {text: string; tone: Tone}) => {
 		try {
@@ -265,9 +375,10 @@ function perform(effect: UiEffect, {controller, store, exit, replay, screen, scr
 	};
 
 	/** A peer action: its result comes later. */
-	const act = (what: Promise<{ok: boolean; message: string}>) => {
+	const act = (what: Promise<{ok: boolean; message: string}>, then?: (ok: boolean) => void) => {
 		what.then(
 			(result) => {
+				then?.(result.ok);
 				const text = escapeControl(result.message);
 				if (!result.ok) {
 					store.log(text, 'warn');
@@ -276,6 +387,7 @@ function perform(effect: UiEffect, {controller, store, exit, replay, screen, scr
 				report(text, result.ok ? 'action' : 'warn');
 			},
 			(error: unknown) => {
+				then?.(false);
 				const text = `failed: ${escapeControl((error as Error).message ?? String(error))}`;
 				store.log(text, 'bad');
 				report(text, 'bad');
@@ -283,7 +395,63 @@ function perform(effect: UiEffect, {controller, store, exit, replay, screen, scr
 		);
 	};
 
+	/** A mesh action: the session's one line says what it did (on how many members, or locally). */
+	const meshAct = (method: ((...args: never[]) => Promise<PeerActionResult>) | undefined, call: () => Promise<PeerActionResult>, name: string, then?: (ok: boolean) => void) => {
+		if (method === undefined) {
+			report(`${name}: not in this session`, 'warn');
+			then?.(false);
+			return;
+		}
+
+		act(call(), then);
+	};
+
 	switch (effect.kind) {
+		case 'set-outbound-fault': {
+			attempt(() => {
+				controller.setOutboundFault(effect.patch);
+			}, effect.done);
+			break;
+		}
+
+		case 'set-member-fault': {
+			meshAct(
+				controller.setMemberFault,
+				async () => {
+					const result = await controller.setMemberFault!(effect.member, effect.fault);
+					return result.message === '' ? {...result, message: effect.done.text} : result;
+				},
+				'faults on members',
+			);
+			break;
+		}
+
+		case 'partition': {
+			const {shape} = effect;
+			const then = (ok: boolean) => {
+				partitioned(shape, ok);
+			};
+
+			if (shape === 'none') {
+				// Lifting a partition is clearing every member: its blackholes are faults like the others.
+				meshAct(controller.clearAll, async () => controller.clearAll!(), 'lifting the partition', then);
+			} else {
+				meshAct(controller.partition, async () => controller.partition!(shape, effect.selected), 'partitions', then);
+			}
+
+			break;
+		}
+
+		case 'clear-all': {
+			meshAct(controller.clearAll, async () => controller.clearAll!(), 'clearing every member');
+			break;
+		}
+
+		case 'stop-member': {
+			meshAct(controller.stopMember, async () => controller.stopMember!(effect.id), 'stopping members');
+			break;
+		}
+
 		case 'set-inbound-fault': {
 			attempt(() => {
 				controller.setInboundFault(effect.target, effect.patch);

@@ -4,6 +4,7 @@ overlay all read this table, so a key cannot work without being documented, or t
 */
 
 import type {Key} from 'ink';
+import type {PartitionShape} from '../session/controller.js';
 
 export type Action =
 	| 'select-up'
@@ -14,11 +15,14 @@ export type Action =
 	| 'select-last'
 	| 'cycle-drop'
 	| 'cycle-delay'
+	| 'cycle-outbound-drop'
 	| 'kill'
 	| 'pause'
 	| 'revive'
 	| 'toggle-target'
 	| 'clear-faults'
+	| 'partition'
+	| 'toggle-mesh'
 	| 'freeze'
 	| 'filter'
 	| 'sort'
@@ -62,6 +66,11 @@ export type KeyBinding = {
 export const DROP_STEPS = [0, 0.1, 0.3, 0.5, 1] as const;
 /** Added inbound delays in milliseconds that `l` steps through. */
 export const DELAY_STEPS_MS = [0, 50, 200, 1000] as const;
+/**
+The partition shapes `P` steps through, in order, then none (every partition lifted). Isolate and
+bridge are built around the selected member.
+*/
+export const PARTITION_CYCLE = ['halves', 'isolate', 'bridge', 'ring', 'none'] as const satisfies ReadonlyArray<PartitionShape | 'none'>;
 /** Replay speeds that `+` and `-` step through. */
 export const REPLAY_SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16] as const;
 /** How far ← and → seek in a replay. */
@@ -116,7 +125,7 @@ export const KEYMAP: readonly KeyBinding[] = [
 		action: 'cycle-drop',
 		keys: 'd',
 		hint: 'drop',
-		description: `drop inbound messages from the target: ${DROP_STEPS.map((step) => `${step * 100}`).join(', ')} %`,
+		description: `drop what the target receives: ${DROP_STEPS.map((step) => `${step * 100}`).join(', ')} %`,
 		changesMesh: true,
 		matches: (input) => input === 'd',
 	},
@@ -124,15 +133,23 @@ export const KEYMAP: readonly KeyBinding[] = [
 		action: 'cycle-delay',
 		keys: 'l',
 		hint: 'delay',
-		description: `delay inbound messages from the target: ${DELAY_STEPS_MS.join(', ')} ms`,
+		description: `delay what the target receives: ${DELAY_STEPS_MS.join(', ')} ms`,
 		changesMesh: true,
 		matches: (input) => input === 'l',
+	},
+	{
+		action: 'cycle-outbound-drop',
+		keys: 'o',
+		hint: 'out',
+		description: `drop what the target publishes: ${DROP_STEPS.map((step) => `${step * 100}`).join(', ')} %`,
+		changesMesh: true,
+		matches: (input) => input === 'o',
 	},
 	{
 		action: 'kill',
 		keys: 'x',
 		hint: 'kill',
-		description: 'kill the selected peer once y confirms (a remote one: blackhole it)',
+		description: 'kill a demo peer, stop a remote member, once y confirms',
 		changesMesh: true,
 		matches: (input) => input === 'x',
 	},
@@ -156,7 +173,7 @@ export const KEYMAP: readonly KeyBinding[] = [
 		action: 'toggle-target',
 		keys: 'a',
 		hint: 'all',
-		description: 'faults (d, l) target the selected peer or all peers',
+		description: 'faults (d, l, o) target the selected member or all peers here',
 		changesMesh: true,
 		matches: (input) => input === 'a',
 	},
@@ -164,9 +181,25 @@ export const KEYMAP: readonly KeyBinding[] = [
 		action: 'clear-faults',
 		keys: 'c',
 		hint: 'clear',
-		description: 'clear every fault in force',
+		description: 'clear every fault on every member, partitions too',
 		changesMesh: true,
 		matches: (input) => input === 'c',
+	},
+	{
+		action: 'partition',
+		keys: 'P',
+		hint: 'partition',
+		description: `partition the mesh: ${PARTITION_CYCLE.join(' → ')}`,
+		changesMesh: true,
+		matches: (input) => input === 'P',
+	},
+	{
+		action: 'toggle-mesh',
+		keys: 'm',
+		hint: 'mesh',
+		description: 'mesh view (who hears whom) or the peer table',
+		changesMesh: false,
+		matches: (input) => input === 'm',
 	},
 	{
 		action: 'freeze',

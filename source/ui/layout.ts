@@ -88,3 +88,22 @@ export function splitBody(layout: Layout, rowCount: number): {tableRows: number;
 	const tableRows = Math.min(layout.tableRows, Math.max(3, rowCount));
 	return {tableRows, logLines: layout.logLines + layout.tableRows - tableRows};
 }
+
+/**
+Rows of the mesh view and lines of the event log when the view has `rowCount` observer rows and a
+legend of `legendLines` under them: the legend comes out of the table's share, and lines the matrix
+does not need go to the log, so the frame keeps its height.
+*/
+export function splitMeshBody(layout: Layout, rowCount: number, legendLines: number): {tableRows: number; logLines: number} {
+	if (layout.tooSmall) {
+		return {tableRows: 1, logLines: 0};
+	}
+
+	const room = Math.max(1, layout.tableRows - legendLines);
+	if (layout.logLines === 0) {
+		return {tableRows: room, logLines: 0};
+	}
+
+	const tableRows = Math.min(room, Math.max(3, rowCount));
+	return {tableRows, logLines: layout.logLines + room - tableRows};
+}

@@ -5,7 +5,7 @@ events, and hands React one immutable view per sample, so that a flood of events
 turns into a flood of renders.
 */
 
-import type {MeshController, SessionEvent, SessionSnapshot} from '../session/controller.js';
+import type {MeshController, MeshMatrix, SessionEvent, SessionSnapshot} from '../session/controller.js';
 import {describeEvent} from './describe-event.js';
 import type {Tone} from './theme.js';
 
@@ -28,6 +28,11 @@ export type MeshView = {
 	log: readonly LogEntry[];
 	/** Wall-clock time of the sample. */
 	wallMs: number;
+	/**
+	The mesh as every member hears it (the mesh view, `m`), from the session's last pull; absent
+	without a control plane, in a replay, and before the first pull.
+	*/
+	mesh?: MeshMatrix;
 };
 
 export type MeshStoreOptions = {
@@ -64,7 +69,7 @@ export type MeshStoreOptions = {
 	onSampled?: (startedMs: number) => void;
 };
 
-type SnapshotSource = Pick<MeshController, 'snapshot' | 'on'>;
+type SnapshotSource = Pick<MeshController, 'snapshot' | 'on'> & Partial<Pick<MeshController, 'meshMatrix'>>;
 
 /** A ring buffer of fixed capacity. */
 export class Ring<T> {
@@ -214,14 +219,16 @@ export class MeshStore {
 		const oldest = wallMs - this.#historyMs;
 		// A new array each sample: a frozen view keeps the history it was frozen with.
 		this.#rHistory = [...this.#rHistory.filter((sample) => sample.atMs >= oldest), {atMs: wallMs, value: snapshot.node.r}];
-		return {snapshot, rHistory: this.#rHistory, log: this.#log.toArray(), wallMs};
+		// The matrix changes about once a second (a pull); the same object is handed on until then.
+		const mesh = this.#source.meshMatrix?.();
+		return {snapshot, rHistory: this.#rHistory, log: this.#log.toArray(), wallMs, ...(mesh === undefined ? {} : {mesh})};
 	}
 }
 
 /** What a glance at the screen reads, as a string: equal strings, nothing worth a frame at once. */
 function signatureOf(view: MeshView): string {
 	const {snapshot} = view;
-	let signature = `${snapshot.node.r.toFixed(2)}|${view.log.at(-1)?.seq ?? -1}|${JSON.stringify(snapshot.faults)}|`;
+	let signature = `${snapshot.node.r.toFixed(2)}|${view.log.at(-1)?.seq ?? -1}|${JSON.stringify(snapshot.faults)}|${view.mesh?.pulledAtWallMs ?? ''}|`;
 	for (const peer of snapshot.peers) {
 		signature += `${peer.id}\u0000${peer.state}\u0000`;
 	}

@@ -9,6 +9,9 @@ import type {SessionSnapshot} from '../session/controller.js';
 import {escapeControl, formatInboundFault} from './format.js';
 import type {RowState} from './theme.js';
 
+/** What the selection moves over: the peer table's rows, or the mesh view's members. */
+export type SelectableRow = {id: string};
+
 /** One row of the table; numbers are absent for a killed demo peer that has left the node's table. */
 export type PeerRowData = {
 	id: string;
@@ -134,7 +137,7 @@ export function filterRows(rows: readonly PeerRowData[], filter: string): readon
 Where the selection is now: on the selected id if it is still shown (so it survives re-sorting),
 else at the same position, clamped (so a peer that left hands the selection to its neighbour).
 */
-export function resolveSelection(rows: readonly PeerRowData[], selectedId: string | undefined, previousIndex: number): number {
+export function resolveSelection(rows: readonly SelectableRow[], selectedId: string | undefined, previousIndex: number): number {
 	if (rows.length === 0) {
 		return -1;
 	}

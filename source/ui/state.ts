@@ -1,17 +1,19 @@
 /**
-What the operator chose on the terminal UI (selection, scroll, sort, filter, target, freeze, help,
-a kill waiting for y, the status message) and what each key does to it: a pure reducer. The view
+What the operator chose on the terminal UI (view, selection, scroll, sort, filter, target, freeze,
+help, a kill or stop waiting for y, the partition it set, the status message) and what each key
+does to it: a pure reducer. The view
 (app.tsx) keeps one UiState, hands each key press to `reduceUi` with what is on screen, and performs
 the effects it returns on the MeshController. Controller calls are data here, so every key of the
 keymap is tested without rendering.
 */
 
 import type {Key} from 'ink';
-import {ALL_PEERS, type FaultsInForce, type InboundFault} from '../mesh/model/fault-types.js';
+import {ALL_PEERS, type FaultsInForce, type InboundFault, type OutboundFault} from '../mesh/model/fault-types.js';
+import type {MemberFault, PartitionShape} from '../session/controller.js';
 import {escapeControl, formatDelay, formatPercent} from './format.js';
-import {bindingFor, DELAY_STEPS_MS, DROP_STEPS, nextStep, type Action} from './keymap.js';
+import {bindingFor, DELAY_STEPS_MS, DROP_STEPS, nextStep, PARTITION_CYCLE, type Action} from './keymap.js';
 import type {MeshView} from './mesh-store.js';
-import {resolveSelection, scrollFor, SORT_KEYS, type PeerRowData, type SortKey} from './peer-rows.js';
+import {resolveSelection, scrollFor, SORT_KEYS, type SelectableRow, type SortKey} from './peer-rows.js';
 import type {Tone} from './theme.js';
 
 /** How long an action's result stays on the status line. */
@@ -36,6 +38,22 @@ export type UiState = {
 	helpOpen: boolean;
 	/** The peer a kill waits on: y kills it, any other key cancels. */
 	confirmKill: string | undefined;
+	/** The remote member a stop waits on: y asks it to exit (its control plane's `stop`), any other key cancels. */
+	confirmStop: string | undefined;
+	/** The mesh view (`m`: who hears whom) is shown instead of the peer table. */
+	meshOpen: boolean;
+	/** Where P's cycle stands: the shape it last asked for ('none': lifted); undefined before the first P. */
+	partitionStep: PartitionShape | 'none' | undefined;
+	/**
+	The partition this console set (or lifted: shape undefined) and the session confirmed, and when:
+	the footer names it until a pull newer than that says what is in force.
+	*/
+	partitionSet: {shape: PartitionShape | undefined; atWallMs: number} | undefined;
+	/**
+	The faults this console set on members through their control planes, by member id: what d, l and
+	o step from, since the mesh view's pull lags a key press by up to a second.
+	*/
+	memberFaults: Record<string, MemberFaultLevels>;
 	/** The view the display is frozen on; undefined while it follows the mesh. */
 	frozenView: MeshView | undefined;
 	/** The last action's result, shown on the status line until its time is up. */
@@ -54,10 +72,42 @@ export const initialUiState: UiState = {
 	targetAll: false,
 	helpOpen: false,
 	confirmKill: undefined,
+	confirmStop: undefined,
+	meshOpen: false,
+	partitionStep: undefined,
+	partitionSet: undefined,
+	memberFaults: {},
 	frozenView: undefined,
 	message: undefined,
 	quitting: false,
 };
+
+/** The levels the fault keys step through, as set on one member. */
+export type MemberFaultLevels = {drop?: number; delayMs?: number; outboundDrop?: number};
+
+/** What a member is to this console: which door a key on it goes through. */
+export type MemberKind =
+	/** This node itself (a member in the mesh view). */
+	| 'self'
+	/** One of our local demo processes: faults act in its process, x kills it. */
+	| 'demo'
+	/** A member with a control plane: faults through it, x stops it. */
+	| 'remote'
+	/** A member with no control plane: faults act here, locally. */
+	| 'legacy';
+
+/** Which of the optional MeshController methods the session has (a replay has none). */
+export type MeshCapabilities = {
+	/** meshMatrix and watchMesh: the mesh view. */
+	view: boolean;
+	/** setMemberFault: d, l and o on any member. */
+	memberFaults: boolean;
+	partition: boolean;
+	clearAll: boolean;
+	stopMember: boolean;
+};
+
+export const NO_MESH_CAPABILITIES: MeshCapabilities = {view: false, memberFaults: false, partition: false, clearAll: false, stopMember: false};
 
 /** What the status line says once the controller took a change. */
 export type Done = {text: string; tone: Tone};
@@ -65,8 +115,16 @@ export type Done = {text: string; tone: Tone};
 /** A call on the MeshController that a key asks for; the view performs it. */
 export type UiEffect =
 	| {kind: 'set-inbound-fault'; target: string; patch: Partial<InboundFault>; done: Done}
+	/** This node's outbound fault (what it publishes). */
+	| {kind: 'set-outbound-fault'; patch: Partial<OutboundFault>; done: Done}
+	/** A fault on any member, through the session (its control plane, or here for a legacy member). */
+	| {kind: 'set-member-fault'; member: string; fault: MemberFault; done: Done}
 	| {kind: 'clear-faults'; done: Done}
-	| {kind: 'kill-peer' | 'toggle-pause-peer' | 'revive-peer'; id: string}
+	/** Every fault on every member, partitions included. */
+	| {kind: 'clear-all'; done: Done}
+	/** Set a partition of this shape on every member, or lift the one in force ('none'). */
+	| {kind: 'partition'; shape: PartitionShape | 'none'; selected: string | undefined}
+	| {kind: 'kill-peer' | 'toggle-pause-peer' | 'revive-peer' | 'stop-member'; id: string}
 	/** Write the screen as it is now to the screenshot folder (SVG and text). */
 	| {kind: 'screenshot'}
 	/** Move a replay: play or pause, change speed, seek. */
@@ -90,8 +148,8 @@ const REPLAY_COMMANDS: Partial<Record<Action, ReplayCommand>> = {
 
 /** What is on the screen when a key is pressed: the reducer reads it, never changes it. */
 export type UiContext = {
-	/** The rows as last shown: sorted and filtered. */
-	rows: readonly PeerRowData[];
+	/** The rows as last shown: the peer table's, sorted and filtered; or the mesh view's members. */
+	rows: readonly SelectableRow[];
 	/** Rows the table shows at once: what PgUp and PgDn move by. */
 	pageRows: number;
 	/** Every key that changes the mesh is off (--readonly, and in a replay). */
@@ -108,6 +166,20 @@ export type UiContext = {
 	liveView: MeshView;
 	/** The faults in force now, from the controller rather than the last sample: what d and l step from. */
 	faultsInForce: () => FaultsInForce;
+	/**
+	The optional MeshController methods the session has.
+	@default none (the keys that need them say so)
+	*/
+	capabilities?: MeshCapabilities;
+	/**
+	What a member is to this console; undefined for an id it does not know as a member.
+	@default undefined for every id
+	*/
+	memberKind?: (id: string) => MemberKind | undefined;
+	/** The faults on a member as its last pulled `view` says; undefined when not known. */
+	memberFaults?: (id: string) => FaultsInForce | undefined;
+	/** The partition in force as the last pull says (another console may have set it). */
+	partitionInForce?: PartitionShape | undefined;
 };
 
 export type UiAction =
@@ -119,7 +191,9 @@ export type UiAction =
 	*/
 	| {type: 'shown'; renderedId: string | undefined; selectedIndex: number; selectedId: string | undefined; scrollTop: number}
 	/** The result of an effect, for the status line. */
-	| {type: 'report'; text: string; tone: Tone};
+	| {type: 'report'; text: string; tone: Tone}
+	/** Whether the partition P asked for is in force: a refused one is not named as in force. */
+	| {type: 'partitioned'; shape: PartitionShape | 'none'; ok: boolean};
 
 export type Reduced = {state: UiState; effects: UiEffect[]};
 
@@ -144,6 +218,15 @@ export function reduceUi(state: UiState, action: UiAction, context: UiContext): 
 		case 'report': {
 			return stateOnly(say(state, context, action.text, action.tone));
 		}
+
+		case 'partitioned': {
+			// Refused (isolate with nothing selected, say): the cycle goes on from it, and what was in force stays named.
+			if (!action.ok) {
+				return stateOnly(state);
+			}
+
+			return stateOnly({...state, partitionSet: {shape: action.shape === 'none' ? undefined : action.shape, atWallMs: context.nowMs}});
+		}
 	}
 }
 
@@ -151,9 +234,19 @@ export function reduceUi(state: UiState, action: UiAction, context: UiContext): 
 Where the selection and the scroll are when `rows` are shown `height` at a time: on the selected id
 if it is still shown, else at the same position; scrolled just enough to keep it in view.
 */
-export function placeSelection(state: UiState, rows: readonly PeerRowData[], height: number): {selectedIndex: number; scrollTop: number} {
+export function placeSelection(state: UiState, rows: readonly SelectableRow[], height: number): {selectedIndex: number; scrollTop: number} {
 	const selectedIndex = resolveSelection(rows, state.selectedId, state.selectedIndex);
 	return {selectedIndex, scrollTop: scrollFor(Math.max(0, selectedIndex), state.scrollTop, height, rows.length)};
+}
+
+/**
+Where the selection and the scroll are in the mesh view: `members` are its rows (`rowCount` of
+them, shown `height` at a time) then the members with no row, listed under the matrix. The rows
+scroll to keep the selection in view; with a member that has no row selected, they stay at the end.
+*/
+export function placeMemberSelection(state: UiState, members: readonly SelectableRow[], rowCount: number, height: number): {selectedIndex: number; scrollTop: number} {
+	const selectedIndex = resolveSelection(members, state.selectedId, state.selectedIndex);
+	return {selectedIndex, scrollTop: scrollFor(Math.max(0, Math.min(selectedIndex, rowCount - 1)), state.scrollTop, height, rowCount)};
 }
 
 /**
@@ -178,6 +271,12 @@ function reduceKey(state: UiState, input: string, key: Key, context: UiContext):
 		const id = state.confirmKill;
 		const next = {...state, confirmKill: undefined};
 		return input === 'y' || input === 'Y' ? {state: next, effects: [{kind: 'kill-peer', id}]} : stateOnly(say(next, context, 'kill cancelled', 'muted'));
+	}
+
+	if (state.confirmStop !== undefined) {
+		const id = state.confirmStop;
+		const next = {...state, confirmStop: undefined};
+		return input === 'y' || input === 'Y' ? {state: next, effects: [{kind: 'stop-member', id}]} : stateOnly(say(next, context, 'stop cancelled', 'muted'));
 	}
 
 	if (state.editingFilter) {
@@ -259,9 +358,24 @@ function runAction(state: UiState, action: Action, context: UiContext): Reduced 
 			return cycleFault(state, FAULT_CYCLES[action], context);
 		}
 
+		case 'cycle-outbound-drop': {
+			return cycleOutboundDrop(state, context);
+		}
+
 		case 'kill': {
-			const selected = selectedRow(state, context);
-			return stateOnly(selected ? {...state, confirmKill: selected.id} : say(state, context, 'no peer selected', 'warn'));
+			return askToKill(state, context);
+		}
+
+		case 'partition': {
+			return nextPartition(state, context);
+		}
+
+		case 'toggle-mesh': {
+			if (!capabilitiesOf(context).view) {
+				return stateOnly(say(state, context, 'm: the mesh view needs a live session with a control plane', 'warn'));
+			}
+
+			return stateOnly({...state, meshOpen: !state.meshOpen});
 		}
 
 		case 'pause': {
@@ -274,11 +388,18 @@ function runAction(state: UiState, action: Action, context: UiContext): Reduced 
 
 		case 'toggle-target': {
 			const targetAll = !state.targetAll;
-			return stateOnly(say({...state, targetAll}, context, `faults (d, l) now target ${targetAll ? 'all peers' : 'the selected peer'}`));
+			return stateOnly(say({...state, targetAll}, context, `faults (d, l, o) now target ${targetAll ? 'all peers here' : 'the selected member'}`));
 		}
 
 		case 'clear-faults': {
-			return {state, effects: [{kind: 'clear-faults', done: {text: 'all faults cleared', tone: 'fault'}}]};
+			if (capabilitiesOf(context).clearAll) {
+				return {
+					state: {...state, memberFaults: {}, partitionStep: 'none', partitionSet: {shape: undefined, atWallMs: context.nowMs}},
+					effects: [{kind: 'clear-all', done: {text: 'every fault on every member cleared', tone: 'fault'}}],
+				};
+			}
+
+			return {state: {...state, memberFaults: {}}, effects: [{kind: 'clear-faults', done: {text: 'all faults cleared', tone: 'fault'}}]};
 		}
 
 		case 'freeze': {
@@ -328,6 +449,54 @@ const FAULT_CYCLES: Record<'cycle-drop' | 'cycle-delay', FaultCycle> = {
 	},
 };
 
+/**
+Whom a fault key acts on:
+- `here-all`: every peer, on this node (the `a` target);
+- `here-peer`: one peer, as before members had control planes: a demo peer in its own process, or
+  a peer here on this node when the session cannot reach members;
+- `member`: any member through the session's setMemberFault (its control plane; this node itself;
+  or here, locally, for a member with no control plane, as the result then says).
+*/
+type FaultTargetChoice = {kind: 'here-all'} | {kind: 'here-peer'; id: string} | {kind: 'member'; id: string; self: boolean};
+
+function faultTarget(state: UiState, context: UiContext): FaultTargetChoice | undefined {
+	if (state.targetAll) {
+		return {kind: 'here-all'};
+	}
+
+	const row = selectedRow(state, context);
+	if (!row) {
+		return undefined;
+	}
+
+	const kind = context.memberKind?.(row.id);
+	if (kind === 'demo') {
+		return {kind: 'here-peer', id: row.id};
+	}
+
+	if (!capabilitiesOf(context).memberFaults) {
+		return kind === 'self' ? {kind: 'here-all'} : {kind: 'here-peer', id: row.id};
+	}
+
+	return {kind: 'member', id: row.id, self: kind === 'self'};
+}
+
+function targetLabel(target: FaultTargetChoice): string {
+	switch (target.kind) {
+		case 'here-all': {
+			return 'all peers';
+		}
+
+		case 'here-peer': {
+			return escapeControl(target.id);
+		}
+
+		case 'member': {
+			return target.self ? 'this node' : escapeControl(target.id);
+		}
+	}
+}
+
 /** Set the target's fault to the step after the one in force now (wrapping to the first). */
 function cycleFault(state: UiState, cycle: FaultCycle, context: UiContext): Reduced {
 	const target = faultTarget(state, context);
@@ -335,25 +504,99 @@ function cycleFault(state: UiState, cycle: FaultCycle, context: UiContext): Redu
 		return stateOnly(say(state, context, 'no peer selected', 'warn'));
 	}
 
-	const faults = context.faultsInForce();
-	const inForce = target.id === ALL_PEERS ? faults.all : faults.peers[target.id];
-	const value = nextStep(cycle.steps, inForce?.[cycle.field] ?? 0);
+	const done = (value: number): Done => ({text: `${cycle.describe(value)} on ${targetLabel(target)}`, tone: 'fault'});
+	if (target.kind !== 'member') {
+		const id = target.kind === 'here-all' ? ALL_PEERS : target.id;
+		const faults = context.faultsInForce();
+		const inForce = id === ALL_PEERS ? faults.all : faults.peers[id];
+		const value = nextStep(cycle.steps, inForce?.[cycle.field] ?? 0);
+		return {state, effects: [{kind: 'set-inbound-fault', target: id, patch: {[cycle.field]: value}, done: done(value)}]};
+	}
+
+	// A member's fault is on what it receives from every peer: that member hears less, or later.
+	const inForce = target.self ? (context.faultsInForce().all?.[cycle.field] ?? 0) : memberLevel(state, context, target.id, cycle.field);
+	const value = nextStep(cycle.steps, inForce);
 	return {
-		state,
-		effects: [
-			{kind: 'set-inbound-fault', target: target.id, patch: {[cycle.field]: value}, done: {text: `${cycle.describe(value)} on ${target.label}`, tone: 'fault'}},
-		],
+		state: rememberLevel(state, target.id, cycle.field, value),
+		effects: [{kind: 'set-member-fault', member: target.id, fault: {direction: 'inbound', target: ALL_PEERS, fault: {[cycle.field]: value}}, done: done(value)}],
 	};
 }
 
-/** Whom the fault keys act on: every peer, or the selected one; undefined when none is selected. */
-function faultTarget(state: UiState, context: UiContext): {id: string; label: string} | undefined {
-	if (state.targetAll) {
-		return {id: ALL_PEERS, label: 'all peers'};
+/** `o`: the target's outbound drop (what it publishes) to the next step. */
+function cycleOutboundDrop(state: UiState, context: UiContext): Reduced {
+	const target = faultTarget(state, context);
+	if (!target) {
+		return stateOnly(say(state, context, 'no peer selected', 'warn'));
 	}
 
-	const row = selectedRow(state, context);
-	return row ? {id: row.id, label: escapeControl(row.id)} : undefined;
+	const describe = (value: number): Done => ({text: `outbound drop ${formatPercent(value)} on ${target.kind === 'here-all' ? 'this node' : targetLabel(target)}`, tone: 'fault'});
+	if (target.kind === 'here-all' || (target.kind === 'member' && target.self)) {
+		const value = nextStep(DROP_STEPS, context.faultsInForce().outbound?.drop ?? 0);
+		return {state, effects: [{kind: 'set-outbound-fault', patch: {drop: value}, done: describe(value)}]};
+	}
+
+	if (target.kind === 'here-peer') {
+		const why = context.memberKind?.(target.id) === 'demo' ? 'a demo peer’s d and l act both ways in its process' : 'the session cannot reach members';
+		return stateOnly(say(state, context, `o: no outbound fault on ${escapeControl(target.id)} (${why})`, 'warn'));
+	}
+
+	const value = nextStep(DROP_STEPS, memberLevel(state, context, target.id, 'outboundDrop'));
+	return {
+		state: rememberLevel(state, target.id, 'outboundDrop', value),
+		effects: [{kind: 'set-member-fault', member: target.id, fault: {direction: 'outbound', fault: {drop: value}}, done: describe(value)}],
+	};
+}
+
+/** The level a member's fault is at: what this console set, else what its last view says, else none. */
+function memberLevel(state: UiState, context: UiContext, id: string, field: keyof MemberFaultLevels): number {
+	const set = state.memberFaults[id]?.[field];
+	if (set !== undefined) {
+		return set;
+	}
+
+	const faults = context.memberFaults?.(id);
+	return (field === 'outboundDrop' ? faults?.outbound?.drop : faults?.all?.[field]) ?? 0;
+}
+
+function rememberLevel(state: UiState, id: string, field: keyof MemberFaultLevels, value: number): UiState {
+	return {...state, memberFaults: {...state.memberFaults, [id]: {...state.memberFaults[id], [field]: value}}};
+}
+
+/**
+`x`: a demo peer is killed (SIGKILL), a remote member asked to exit (its supervisor may restart
+it), a member with no control plane blackholed here; each once y confirms. Not this node: q quits.
+*/
+function askToKill(state: UiState, context: UiContext): Reduced {
+	const selected = selectedRow(state, context);
+	if (!selected) {
+		return stateOnly(say(state, context, 'no peer selected', 'warn'));
+	}
+
+	const kind = context.memberKind?.(selected.id);
+	if (kind === 'self') {
+		return stateOnly(say(state, context, 'x: that is this node; q quits it', 'warn'));
+	}
+
+	if (kind === 'remote' && capabilitiesOf(context).stopMember) {
+		return stateOnly({...state, confirmStop: selected.id});
+	}
+
+	return stateOnly({...state, confirmKill: selected.id});
+}
+
+/** `P`: the next shape of the cycle, from the one this console set (else the one in force). */
+function nextPartition(state: UiState, context: UiContext): Reduced {
+	if (!capabilitiesOf(context).partition) {
+		return stateOnly(say(state, context, 'P: partitions need a live session with a control plane', 'warn'));
+	}
+
+	const current = state.partitionStep ?? context.partitionInForce ?? 'none';
+	const shape = PARTITION_CYCLE[(PARTITION_CYCLE.indexOf(current) + 1) % PARTITION_CYCLE.length]!;
+	return {state: {...state, partitionStep: shape}, effects: [{kind: 'partition', shape, selected: selectedRow(state, context)?.id}]};
+}
+
+function capabilitiesOf(context: UiContext): MeshCapabilities {
+	return context.capabilities ?? NO_MESH_CAPABILITIES;
 }
 
 /** A process action on the selected peer; none without a selection. */
@@ -367,7 +610,7 @@ function quit(state: UiState): Reduced {
 }
 
 /** The selected row, as the key sees it (after keys earlier in the same read). */
-function selectedRow(state: UiState, context: UiContext): PeerRowData | undefined {
+function selectedRow(state: UiState, context: UiContext): SelectableRow | undefined {
 	return context.rows[resolveSelection(context.rows, state.selectedId, state.selectedIndex)];
 }
 

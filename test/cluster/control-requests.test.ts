@@ -12,6 +12,12 @@ describe('parseRequest', () => {
 	it('accepts every op in its documented form', () => {
 		expect(parse('{"v":1,"id":1,"op":"members"}')).toMatchObject({ok: true, request: {op: 'members', id: 1}});
 		expect(parse('{"v":1,"id":"a","op":"view","offset":10,"limit":5,"extra":true}')).toMatchObject({ok: true, request: {op: 'view', offset: 10, limit: 5}});
+		expect(parse('{"v":1,"id":"a","op":"view","brief":true,"limit":2000}')).toMatchObject({ok: true, request: {op: 'view', brief: true, limit: 2000}});
+		expect(parse('{"v":1,"id":"a","op":"view","brief":false}')).not.toHaveProperty('request.brief');
+		expect(parse('{"v":1,"id":"a","op":"fault","direction":"links","peers":["b","c","b"],"leaseMs":0}')).toMatchObject({ok: true, request: {op: 'fault', direction: 'links', peers: ['b', 'c'], blackhole: true, leaseMs: 0}});
+		// 500 ids of 64 characters: the largest `links` request fits in one request frame.
+		const longest = JSON.stringify({v: 1, id: 'x', op: 'fault', direction: 'links', peers: Array.from({length: 500}, (_, index) => String(index).padStart(64, 'p')), blackhole: true, leaseMs: 30_000});
+		expect(parse(longest)).toMatchObject({ok: true});
 		expect(parse('{"v":1,"id":2,"op":"fault","direction":"inbound","target":"demo-2","fault":{"drop":0.3}}')).toMatchObject({
 			ok: true,
 			request: {direction: 'inbound', target: 'demo-2', fault: {drop: 0.3}, leaseMs: 30_000},
@@ -35,6 +41,12 @@ describe('parseRequest', () => {
 		expect(parse('{"v":2,"id":1,"op":"view"}')).toMatchObject({ok: false, error: 'unsupported-version', id: 1});
 		expect(parse('{"v":1,"id":1,"op":"reboot"}')).toMatchObject({ok: false, error: 'unknown-op', id: 1});
 		expect(parse('{"v":1,"id":1,"op":"view","limit":-1}')).toMatchObject({ok: false, error: 'bad-request'});
+		expect(parse('{"v":1,"id":1,"op":"view","brief":"yes"}')).toMatchObject({ok: false, error: 'bad-request', message: '`brief` must be true or false when given'});
+		expect(parse('{"v":1,"id":1,"op":"fault","direction":"links","peers":[]}')).toMatchObject({ok: false, error: 'bad-request'});
+		expect(parse('{"v":1,"id":1,"op":"fault","direction":"links","peers":["a","all"]}')).toMatchObject({ok: false, error: 'bad-request', message: '`peers` must hold peer ids only (not "all")'});
+		expect(parse('{"v":1,"id":1,"op":"fault","direction":"links","peers":["a",7]}')).toMatchObject({ok: false, error: 'bad-request'});
+		expect(parse(JSON.stringify({v: 1, id: 1, op: 'fault', direction: 'links', peers: Array.from({length: 501}, (_, index) => `p${index}`)}))).toMatchObject({ok: false, error: 'bad-request', message: '`peers` must be a list of 1 to 500 peer ids'});
+		expect(parse('{"v":1,"id":1,"op":"fault","direction":"links","peers":["a"],"blackhole":1}')).toMatchObject({ok: false, error: 'bad-request'});
 		expect(parse('{"v":1,"id":1,"op":"fault","direction":"inbound","fault":{"drop":1.5}}')).toMatchObject({ok: false, error: 'bad-request'});
 		expect(parse('{"v":1,"id":1,"op":"fault","direction":"inbound","fault":{"__proto__":1}}')).toMatchObject({ok: false, error: 'bad-request'});
 		expect(parse('{"v":1,"id":1,"op":"fault","direction":"outbound","fault":{"blackhole":true}}')).toMatchObject({ok: false, error: 'bad-request'});

@@ -63,6 +63,13 @@ describe('control server on a real node', () => {
 		const view = await client.request(server.endpoint, {op: 'view', limit: 10});
 		expect(view).toMatchObject({ok: true, node: {id: 'node-a', control: server.endpoint}, total: 1, truncated: false});
 		expect(((view as Record<string, unknown>)['peers'] as unknown[]).length).toBe(1);
+		expect(view).not.toHaveProperty('brief');
+		// The watcher's form: [id, state] pairs, the node cut to what a console draws, no statistics.
+		const brief = await client.request(server.endpoint, {op: 'view', brief: true, limit: 10});
+		expect(brief).toMatchObject({ok: true, brief: true, node: {id: 'node-a', control: server.endpoint}, faults: {peers: {}}, peers: [['node-b', 'alive']], total: 1, truncated: false});
+		expect(Object.keys((brief as Record<string, unknown>)['node'] as object).sort()).toEqual(['control', 'id', 'incarnation', 'omega', 'phase', 'r']);
+		expect(brief).not.toHaveProperty('stats');
+		expect(await client.request(server.endpoint, {op: 'view', brief: true, limit: 0})).toMatchObject({ok: true, peers: [], total: 1, truncated: true});
 
 		const fault = await client.request(server.endpoint, {op: 'fault', direction: 'inbound', target: 'node-b', fault: {drop: 0.3}, leaseMs: 60_000});
 		expect(fault).toMatchObject({ok: true, leaseMs: 60_000});
@@ -76,6 +83,17 @@ describe('control server on a real node', () => {
 		const link = await client.request(server.endpoint, {op: 'fault', direction: 'link', peer: 'node-x', blackhole: true, leaseMs: 5000});
 		expect(link.ok).toBe(true);
 		expect(a.faults().peers['node-x']?.blackhole).toBe(true);
+
+		// Many links at once, each with its own lease; lifted, a link's lease goes with it.
+		const links = await client.request(server.endpoint, {op: 'fault', direction: 'links', peers: ['node-y', 'node-z'], blackhole: true, leaseMs: 7000});
+		expect(links).toMatchObject({ok: true, leaseMs: 7000});
+		expect([a.faults().peers['node-y']?.blackhole, a.faults().peers['node-z']?.blackhole]).toEqual([true, true]);
+		expect(server.leases()['inbound:node-y']?.['blackhole']).toBeGreaterThan(6000);
+		expect(server.leases()['inbound:node-z']?.['blackhole']).toBeGreaterThan(6000);
+		expect(await client.request(server.endpoint, {op: 'fault', direction: 'links', peers: ['node-z'], blackhole: false, leaseMs: 7000})).toMatchObject({ok: true});
+		expect(a.faults().peers['node-z']).toBeUndefined();
+		expect(server.leases()['inbound:node-z']).toBeUndefined();
+		expect(a.faults().peers['node-y']?.blackhole).toBe(true);
 
 		const bad = await client.request(server.endpoint, {op: 'fault', direction: 'inbound', target: 'all', fault: {drop: 2}, leaseMs: 1} as never);
 		expect(bad).toMatchObject({ok: false, error: 'bad-request'});

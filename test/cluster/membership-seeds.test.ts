@@ -6,7 +6,7 @@ interface; the real one is asked in test/network/membership-mesh.test.ts, agains
 
 import {describe, expect, test} from 'vitest';
 import {usableControl} from '../../source/cluster/membership/endpoints.js';
-import {MAX_DNS_SEEDS, parseJoinTarget, resolveSeeds, type SeedResolver} from '../../source/cluster/membership/seeds.js';
+import {allowedSeeds, MAX_DNS_SEEDS, parseJoinTarget, resolveSeeds, type SeedResolver} from '../../source/cluster/membership/seeds.js';
 import {ConfigError, DEFAULTS, resolveConfig} from '../../source/config.js';
 
 describe('--join', () => {
@@ -66,6 +66,43 @@ describe('DNS seeds', () => {
 		const seeds = await resolveSeeds(stub(['224.0.0.1', '0.0.0.0', ...many], ['ff02::1']), 'mesh', 5555);
 		expect(seeds).toHaveLength(MAX_DNS_SEEDS);
 		expect(seeds.some((seed) => seed.includes('224.') || seed.includes('0.0.0.0') || seed.includes('ff02'))).toBe(false);
+	});
+});
+
+describe('DNS seeds with CURVE (an allow file that names pods by name)', () => {
+	const names: Record<string, string[]> = {
+		'10.0.0.1': ['chorus-0.chorus.ns.svc.cluster.local.'],
+		'10.0.0.2': ['Chorus-1.chorus.ns.svc.cluster.local'],
+		'10.0.0.3': ['someone-else.example'],
+		'fd00::4': ['chorus-2.chorus.ns.svc.cluster.local'],
+	};
+	const resolver: SeedResolver = {
+		resolve4: async () => [],
+		resolve6: async () => [],
+		async reverse(address) {
+			if (address === '10.0.0.5') {
+				throw Object.assign(new Error('getHostByAddr ENOTFOUND'), {code: 'ENOTFOUND'});
+			}
+
+			return names[address] ?? [];
+		},
+	};
+	const listed = new Set(['tcp://chorus-0.chorus.ns.svc.cluster.local:5555', 'tcp://chorus-1.chorus.ns.svc.cluster.local:5555', 'tcp://chorus-2.chorus.ns.svc.cluster.local:5555', 'tcp://10.0.0.9:5555']);
+	const allowed = (endpoint: string) => listed.has(endpoint);
+
+	test('an address the allow file lists stays; one it does not is replaced by its PTR name when that is listed, else dropped', async () => {
+		const endpoints = ['tcp://10.0.0.1:5555', 'tcp://10.0.0.2:5555', 'tcp://10.0.0.3:5555', 'tcp://[fd00::4]:5555', 'tcp://10.0.0.5:5555', 'tcp://10.0.0.9:5555'];
+		expect(await allowedSeeds(resolver, endpoints, allowed)).toEqual([
+			'tcp://chorus-0.chorus.ns.svc.cluster.local:5555',
+			'tcp://chorus-1.chorus.ns.svc.cluster.local:5555',
+			'tcp://chorus-2.chorus.ns.svc.cluster.local:5555',
+			'tcp://10.0.0.9:5555',
+		]);
+	});
+
+	test('a resolver that cannot look up addresses gives the listed ones only', async () => {
+		const {reverse: _, ...forwardOnly} = resolver;
+		expect(await allowedSeeds(forwardOnly, ['tcp://10.0.0.1:5555', 'tcp://10.0.0.9:5555'], allowed)).toEqual(['tcp://10.0.0.9:5555']);
 	});
 });
 

@@ -260,6 +260,27 @@ describe('dial plan', () => {
 		expect(members.get('m')!.state).toBe('alive');
 	});
 
+	test('a member silenced by our own blackhole is dead to us but keeps its link, with no backoff; lifted, the old rules apply', () => {
+		const members = table();
+		const endpoint = 'tcp://10.0.0.2:5555';
+		members.heard({id: 'm', endpoint, incarnation: 1}, 0);
+		members.heard({id: 'n', endpoint: 'tcp://10.0.0.3:5555', incarnation: 1}, 0);
+		expect(members.plan(0).subscribe).toEqual([endpoint, 'tcp://10.0.0.3:5555']);
+		// A partition held for many TTLs: both dead, only n's link (not silenced by us) is dropped.
+		for (let nowMs = TTL_MS; nowMs <= TTL_MS * 6; nowMs += 500) {
+			members.sweep(nowMs);
+			const plan = members.plan(nowMs, new Set(['m']));
+			expect(plan.unsubscribe.includes(endpoint), `at ${nowMs} ms`).toBe(false);
+			expect(plan.subscribe.includes(endpoint)).toBe(false);
+		}
+
+		expect(members.get('m')!.state).toBe('dead');
+		expect(members.plan(TTL_MS * 6, 'all').unsubscribe).toEqual([]);
+		// Lifted with m still silent (it really died): dropped and probed as any dead member.
+		expect(members.plan(TTL_MS * 6 + 100)).toEqual({subscribe: [], unsubscribe: [endpoint]});
+		expect(members.plan(TTL_MS * 6 + 1100).subscribe).toEqual([endpoint]);
+	});
+
 	test('this node\'s own endpoint is never dialled', () => {
 		const members = table();
 		members.merge([member('other-name', {endpoint: 'tcp://10.0.0.1:5555'})], 0);

@@ -1,5 +1,6 @@
 // deploy/compose.yaml against the Compose Specification's JSON schema, and the points it is for:
-// three nodes on a bridge network joined through one seed, the UI on demand, never host networking.
+// three nodes on a bridge network joined through one seed, known by name (--advertise, and the allow
+// file names them), the UI on demand as an observer, never host networking.
 // No container runtime here: `docker compose up` itself is not run (see README, "Deploying").
 import {execFileSync} from 'node:child_process';
 import {describe, expect, it} from 'vitest';
@@ -35,8 +36,11 @@ describe('deploy/compose.yaml', () => {
 		for (const name of nodes) {
 			const service = compose.services[name];
 			expect(service.build.context).toBe('..');
-			const address = service.networks.chorus.ipv4_address;
-			expect(argument(name, '--bind')).toBe(`tcp://${address}:5555`);
+			// Bound to every address of the container, announced by its service name, which Compose's DNS resolves.
+			expect(argument(name, '--bind')).toBe('tcp://0.0.0.0:5555');
+			expect(argument(name, '--advertise')).toBe(name);
+			expect(service.hostname).toBe(name);
+			expect(service.networks).toEqual(['chorus']);
 			expect(argument(name, '--id')).toBe(name);
 			expect(service.command).toContain('--headless');
 			expect(argument(name, '--metrics')).toBe('0.0.0.0:9464');
@@ -46,7 +50,7 @@ describe('deploy/compose.yaml', () => {
 	});
 
 	it('joins nodes 2 and 3 through node-1 only, with CURVE keys made by the one-shot keys service', () => {
-		const seed = argument('node-1', '--bind');
+		const seed = `tcp://${argument('node-1', '--advertise')!}:5555`;
 		expect(argument('node-1', '--join')).toBeUndefined();
 		for (const name of ['node-2', 'node-3']) {
 			expect(argument(name, '--join')).toBe(seed);
@@ -61,8 +65,14 @@ describe('deploy/compose.yaml', () => {
 			expect(compose.services[name].volumes).toEqual(['keys:/keys:ro']);
 		}
 
-		// The allow file pins each node's key to the endpoint it binds; the operator key has the operator role.
-		expect(script).toContain('tcp://172.28.5.1$$n:5555');
+		// The allow file pins each node's key to the endpoint it advertises (`$$n` is the shell's `$n`, escaped
+		// for Compose); the operator key has the operator role.
+		expect(script).toMatch(/for n in 1 2 3; do/);
+		expect(script).toContain('node-$$n tcp://node-$$n:5555');
+		for (const name of nodes) {
+			expect(`tcp://${argument(name, '--advertise')!}:5555`).toBe(`tcp://node-${name.at(-1)!}:5555`);
+		}
+
 		expect(script).toMatch(/operator\.key\.pub\)\s+\*\s+role=operator/);
 	});
 
@@ -76,12 +86,14 @@ describe('deploy/compose.yaml', () => {
 		}
 	});
 
-	it('has a tui service for `docker compose run --rm tui`: the terminal UI joined through the seed', () => {
+	it('has a tui service for `docker compose run --rm tui`: the terminal UI watching as an observer, joined through the seed', () => {
 		const tui = compose.services.tui;
 		expect(tui.profiles).toEqual(['tui']);
 		expect(tui.stdin_open && tui.tty).toBe(true);
 		expect(tui.command).not.toContain('--headless');
-		expect(argument('tui', '--join')).toBe(argument('node-1', '--bind'));
+		// An observer publishes nothing: it is in no node's coupling sum.
+		expect(tui.command).toContain('--observe');
+		expect(argument('tui', '--join')).toBe(`tcp://${argument('node-1', '--advertise')!}:5555`);
 		expect(argument('tui', '--curve-secret-key-file')).toBe('/keys/operator.key');
 	});
 });

@@ -99,9 +99,30 @@ describe('deploy/kubernetes: what the mesh relies on', () => {
 		const dataPort = service.spec.ports.find((port: any) => port.name === 'data').port;
 		expect(argument('--join')).toBe(`dns:${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local:${dataPort}`);
 		expect(argument('--bind')).toBe(`tcp://$(POD_IP):${dataPort}`);
+		expect(container.env.find((variable: any) => variable.name === 'POD_IP').valueFrom.fieldRef.fieldPath).toBe('status.podIP');
 		for (const labels of [pod.metadata.labels, manifestOfKind('PodDisruptionBudget').body.spec.selector.matchLabels, service.spec.selector]) {
 			expect(statefulSet.spec.selector.matchLabels).toEqual(labels);
 		}
+	});
+
+	it('announces each pod by its stable DNS name, which is what the allow file lists for it', () => {
+		const {name, namespace} = service.metadata;
+		const dataPort = service.spec.ports.find((port: any) => port.name === 'data').port;
+		// The downward API gives the pod's name; the headless Service makes <pod>.<service>.<namespace>.svc.<zone> resolve.
+		expect(container.env.find((variable: any) => variable.name === 'POD_NAME').valueFrom.fieldRef.fieldPath).toBe('metadata.name');
+		expect(argument('--advertise')).toBe(`$(POD_NAME).${name}.${namespace}.svc.cluster.local`);
+		expect(argument('--id')).toBe('$(POD_NAME)');
+		const allow: string = manifestOfKind('ConfigMap').body.data[path.basename(argument('--allow')!)];
+		const pods = Array.from({length: statefulSet.spec.replicas}, (_, index) => `${statefulSet.metadata.name}-${index}`);
+		for (const pod of pods) {
+			// The line of each pod: its key, its id (= --id), and the endpoint it advertises.
+			const advertised = `tcp://${argument('--advertise')!.replace('$(POD_NAME)', pod)}:${dataPort}`;
+			expect(allow).toMatch(new RegExp(String.raw`^\S+\s+${pod}\s+${advertised.replaceAll('.', String.raw`\.`)}\s*$`, 'm'));
+		}
+
+		// Every listed endpoint is one the pods advertise: none is an address.
+		const endpoints = [...allow.matchAll(/tcp:\/\/\S+/g)].map((match) => match[0]);
+		expect(endpoints).toHaveLength(pods.length);
 	});
 
 	it('takes the CURVE key from the Secret and the allow file (with an operator) from the ConfigMap', () => {

@@ -17,7 +17,8 @@ import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {freePort} from '../helpers/ports.js';
-import {CLI_PATH, isRunning, sleep} from '../helpers/term.js';
+import {CLI_PATH, isRunning} from '../helpers/term.js';
+import {until} from '../helpers/until.js';
 import {childrenOf, TmuxShell} from '../helpers/tmux-shell.js';
 
 const shells: TmuxShell[] = [];
@@ -41,17 +42,6 @@ afterEach(() => {
 		rmSync(directory, {recursive: true, force: true});
 	}
 });
-
-async function until(what: string, condition: () => boolean, timeoutMs: number, everyMs = 100): Promise<void> {
-	const deadline = performance.now() + timeoutMs;
-	while (!condition()) {
-		if (performance.now() > deadline) {
-			throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-		}
-
-		await sleep(everyMs);
-	}
-}
 
 function commandName(pid: number): string {
 	try {

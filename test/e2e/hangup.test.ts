@@ -7,7 +7,8 @@ void. tmux plays the terminal here, and `kill-server` is the hang-up.
 import {execFileSync} from 'node:child_process';
 import {afterEach, describe, expect, it} from 'vitest';
 import {freePort} from '../helpers/ports.js';
-import {CLI_PATH, descendants, isRunning, sleep} from '../helpers/term.js';
+import {CLI_PATH, descendants, isRunning} from '../helpers/term.js';
+import {until} from '../helpers/until.js';
 
 const socket = `chorus-hangup-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', socket, ...args], {encoding: 'utf8'});
@@ -19,17 +20,6 @@ afterEach(() => {
 		// Already gone: that is the point of the test.
 	}
 });
-
-async function until(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-	const deadline = performance.now() + timeoutMs;
-	while (!condition()) {
-		if (performance.now() > deadline) {
-			throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-		}
-
-		await sleep(100);
-	}
-}
 
 describe('hang-up', () => {
 	it('the terminal going away stops the TUI and its demo peers', async () => {

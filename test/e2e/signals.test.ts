@@ -18,6 +18,7 @@ import path from 'node:path';
 import {afterEach, describe, expect, it} from 'vitest';
 import {freePort} from '../helpers/ports.js';
 import {isRunning, sleep} from '../helpers/term.js';
+import {until} from '../helpers/until.js';
 import {childrenOf, processInfo, TmuxShell} from '../helpers/tmux-shell.js';
 
 const shells: TmuxShell[] = [];
@@ -41,17 +42,6 @@ afterEach(() => {
 		rmSync(directory, {recursive: true, force: true});
 	}
 });
-
-async function until(what: string, condition: () => boolean, timeoutMs: number): Promise<void> {
-	const deadline = performance.now() + timeoutMs;
-	while (!condition()) {
-		if (performance.now() > deadline) {
-			throw new Error(`timed out after ${timeoutMs} ms: ${what}`);
-		}
-
-		await sleep(100);
-	}
-}
 
 /** The node the shell started (its one child), and the node's demo peers (its children). */
 async function processesOf(shell: TmuxShell, demoPeers: number): Promise<{node: number; peers: number[]}> {

@@ -14,13 +14,16 @@ let peer: HeadlessProcess;
 let metricsPort: number;
 
 beforeAll(async () => {
-	const [nodePort, peerPort, port] = await freePorts(3);
+	const [nodePort, peerPort, port, nodeControl, observerPort, observerControl] = await freePorts(6);
 	metricsPort = port!;
-	node = new HeadlessProcess(['--demo', '0', '--id', 'metrics-a', '--bind', loopback(nodePort!), '--peer', loopback(peerPort!), '--report-ms', '200', '--metrics', String(metricsPort), '--metrics-peer-labels']);
+	node = new HeadlessProcess(['--demo', '0', '--id', 'metrics-a', '--bind', loopback(nodePort!), '--control', String(nodeControl), '--peer', loopback(peerPort!), '--report-ms', '200', '--metrics', String(metricsPort), '--metrics-peer-labels']);
 	peer = new HeadlessProcess(['--demo', '0', '--id', 'metrics-b', '--bind', loopback(peerPort!), '--peer', loopback(nodePort!), '--report-ms', '1000']);
-	processes.push(node, peer);
-	// Both ways admitted: the counters have something to count.
-	await node.waitForSnapshot((snapshot) => snapshot.peers.some((entry: any) => entry.id === 'metrics-b' && entry.state === 'alive') && snapshot.stats.admitted > 5, 20_000);
+	// An observer (--observe) that joins the node: listed among its members as alive, counted apart.
+	const observer = new HeadlessProcess(['--demo', '0', '--id', 'metrics-obs', '--observe', '--bind', loopback(observerPort!), '--control', String(observerControl), '--join', loopback(nodePort!), '--report-ms', '1000']);
+	processes.push(node, peer, observer);
+	// Both ways admitted: the counters have something to count; and the observer is listed.
+	await node.waitForSnapshot((snapshot) => snapshot.peers.some((entry: any) => entry.id === 'metrics-b' && entry.state === 'alive') && snapshot.stats.admitted > 5
+		&& (snapshot.members ?? []).some((member: any) => member.id === 'metrics-obs' && member.observer === true), 20_000);
 }, 30_000);
 
 afterAll(async () => {
@@ -118,17 +121,19 @@ describe('/metrics', () => {
 		expect(sampleValue(families, 'chorus_lamport_time')).toBeGreaterThanOrEqual(before.node.lamport);
 		expect(sampleValue(families, 'chorus_lamport_time')).toBeLessThanOrEqual(after.node.lamport);
 		expect(sampleValue(families, 'chorus_faults_active')).toBe(0);
-		// Members by state from the snapshot's membership when it has one; no series when it has none.
-		const members = after.members as Array<{state: string}> | undefined;
+		// Members by state from the snapshot's membership; the observer, listed as alive, is counted apart.
+		const members = after.members as Array<{id: string; state: string; observer?: true}>;
 		const memberSamples = families.get('chorus_members')!.metrics;
-		if (members === undefined) {
-			expect(memberSamples).toEqual([]);
-		} else {
-			expect(memberSamples.map((sample) => sample.labels?.['state'])).toEqual(['alive', 'suspect', 'dead']);
-			for (const state of ['alive', 'suspect', 'dead']) {
-				expect(sampleValue(families, 'chorus_members', {state}), state).toBe(members.filter((member) => member.state === state).length);
-			}
+		expect(memberSamples.map((sample) => sample.labels?.['state'])).toEqual(['alive', 'suspect', 'dead', 'observer']);
+		expect(members.find((member) => member.id === 'metrics-obs')).toMatchObject({state: 'alive', observer: true});
+		for (const state of ['alive', 'suspect', 'dead']) {
+			expect(sampleValue(families, 'chorus_members', {state}), state).toBe(members.filter((member) => member.state === state && member.observer !== true).length);
 		}
+
+		// Itself and metrics-b alive; the observer only under its own state.
+		expect(sampleValue(families, 'chorus_members', {state: 'alive'})).toBe(2);
+		expect(sampleValue(families, 'chorus_members', {state: 'observer'})).toBe(1);
+		expect(families.get('chorus_members')!.help).toMatch(/observer/);
 	});
 
 	it('adds per-peer series only with --metrics-peer-labels', async () => {

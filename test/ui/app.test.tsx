@@ -3,6 +3,7 @@ import {cleanup, render} from 'ink-testing-library';
 import {afterEach, describe, expect, test} from 'vitest';
 import {ALL_PEERS} from '../../source/mesh/model/fault-types.js';
 import {App} from '../../source/ui/app.js';
+import {helpEntries} from '../../source/ui/components/HelpOverlay.js';
 import {bindingsOf} from '../../source/ui/keymap.js';
 import {MIN_COLUMNS, MIN_ROWS} from '../../source/ui/layout.js';
 import {MeshStore} from '../../source/ui/mesh-store.js';
@@ -88,12 +89,28 @@ describe('screen', () => {
 		await press('?');
 		for (const binding of bindingsOf('live')) {
 			await until(() => expect(frame()).toContain(binding.keys));
-			await until(() => expect(frame()).toContain(binding.description.slice(0, 40)));
+		}
+
+		// The keys that only move the selection share one line.
+		for (const entry of helpEntries(bindingsOf('live'))) {
+			await until(() => expect(frame()).toContain(entry.description.slice(0, 40)));
 		}
 
 		await until(() => expect(frame().split('\n').length).toBeLessThanOrEqual(29));
 		await press('z');
 		await until(() => expect(frame()).toContain('demo-1'));
+	});
+
+	test('at 80×24 the help overlay shows every key, none left for a larger terminal', async () => {
+		const {frame, press} = start(demoPeers());
+		await press('?');
+		await until(() => expect(frame()).toContain('Any key closes this help.'));
+		expect(frame()).not.toContain('more: enlarge the terminal');
+		for (const binding of bindingsOf('live')) {
+			expect(frame()).toContain(binding.keys);
+		}
+
+		expect(frame().split('\n').length).toBeLessThanOrEqual(23);
 	});
 
 	test('a thousand peers render only the visible slice, and scrolling follows the selection', async () => {

@@ -4,7 +4,16 @@ it is given (so that `d` and `l` cycle as they would on a real session) and reco
 */
 
 import {ALL_PEERS, NO_INBOUND_FAULT, type FaultsInForce, type InboundFault, type OutboundFault} from '../../source/mesh/model/fault-types.js';
-import type {MeshController, PeerActionResult, SessionSnapshot} from '../../source/session/controller.js';
+import type {
+	MemberFault,
+	MeshCellState,
+	MeshController,
+	MeshMatrix,
+	MeshRow,
+	PartitionShape,
+	PeerActionResult,
+	SessionSnapshot,
+} from '../../source/session/controller.js';
 import type {NodeEvent, PeerSnapshot} from '../../source/mesh/node.js';
 
 export function peer(id: string, fields: Partial<PeerSnapshot> = {}): PeerSnapshot {
@@ -125,5 +134,93 @@ export async function until(assertion: () => void, timeoutMs = 5000): Promise<vo
 		}
 
 		await settle(20);
+	}
+}
+
+/** Ids `n1` … `nN`: the members of a fixture mesh, this node (`a1b2c3d4`) not among them. */
+export function memberIds(count: number, prefix = 'n'): string[] {
+	return Array.from({length: count}, (_, index) => `${prefix}${index + 1}`);
+}
+
+export type MatrixOptions = {
+	/** Members with no control plane: a column, no row. */
+	legacy?: readonly string[];
+	/** Members joined with --observe. */
+	observers?: readonly string[];
+	/** What a row hears of a column, when not alive. */
+	cell?: (row: string, column: string) => MeshCellState | undefined;
+	/** Rows whose last pull failed, with the reason. */
+	errors?: Record<string, string>;
+	partition?: MeshMatrix['partition'];
+	globalR?: number;
+	/** This node's id, the first column. */
+	selfId?: string;
+};
+
+/**
+A matrix as the session's mesh watch builds it: this node's column first, the members after; a row
+per member with a control plane, its own cell alive, every other cell alive unless `cell` says.
+*/
+export function meshMatrix(ids: readonly string[], options: MatrixOptions = {}): MeshMatrix {
+	const selfId = options.selfId ?? 'a1b2c3d4';
+	const legacy = new Set(options.legacy);
+	const observers = new Set(options.observers);
+	const columns = [selfId, ...ids].map((id) => ({id, legacy: legacy.has(id), observer: observers.has(id)}));
+	const rows: MeshRow[] = columns
+		.filter((column) => !column.legacy)
+		.map((column, index) => {
+			const cells: Record<string, MeshCellState> = {};
+			for (const other of columns) {
+				cells[other.id] = other.id === column.id ? 'alive' : (options.cell?.(column.id, other.id) ?? 'alive');
+			}
+
+			const error = options.errors?.[column.id];
+			return {id: column.id, phase: 0.1 * index, localR: 0.97, cells, ageMs: 300 + index, ...(error === undefined ? {} : {error})};
+		});
+	return {columns, rows, globalR: options.globalR ?? 0.95, pulledAtWallMs: Date.now(), ...(options.partition === undefined ? {} : {partition: options.partition})};
+}
+
+/**
+A controller with the whole-mesh methods: it serves `matrix` while watched (as the session does
+after watchMesh(true)), and records every call.
+*/
+export class MeshFixedController extends FixedController {
+	matrix: MeshMatrix | undefined;
+	watching = false;
+	/** What the next setMemberFault, partition, clearAll and stopMember answer. */
+	nextResult: PeerActionResult = {ok: true, message: ''};
+
+	constructor(initial: SessionSnapshot, matrix: MeshMatrix | undefined, demoIds: readonly string[] = []) {
+		super(initial, demoIds);
+		this.matrix = matrix;
+	}
+
+	meshMatrix(): MeshMatrix | undefined {
+		return this.watching ? this.matrix : undefined;
+	}
+
+	watchMesh(on: boolean): void {
+		this.calls.push({method: 'watchMesh', args: [on]});
+		this.watching = on;
+	}
+
+	async setMemberFault(member: string, fault: MemberFault): Promise<PeerActionResult> {
+		this.calls.push({method: 'setMemberFault', args: [member, fault]});
+		return this.nextResult;
+	}
+
+	async partition(shape: PartitionShape, selected: string | undefined): Promise<PeerActionResult> {
+		this.calls.push({method: 'partition', args: [shape, selected]});
+		return this.nextResult;
+	}
+
+	async clearAll(): Promise<PeerActionResult> {
+		this.calls.push({method: 'clearAll', args: []});
+		return this.nextResult;
+	}
+
+	async stopMember(member: string): Promise<PeerActionResult> {
+		this.calls.push({method: 'stopMember', args: [member]});
+		return this.nextResult;
 	}
 }

@@ -13,7 +13,10 @@ import type {PeerRowData} from '../../source/ui/peer-rows.js';
 import {
 	initialUiState,
 	keysOf,
+	type MemberKind,
+	type MeshCapabilities,
 	MESSAGE_MS,
+	placeMemberSelection,
 	placeSelection,
 	reduceUi,
 	type Reduced,
@@ -70,6 +73,21 @@ function contextOf(fields: Partial<UiContext> = {}): UiContext {
 		faultsInForce: () => ({peers: {}}),
 		...fields,
 	};
+}
+
+const ALL_CAPABILITIES: MeshCapabilities = {view: true, memberFaults: true, partition: true, clearAll: true, stopMember: true};
+
+/** Who is who in the fixture mesh: this node, demo peers, members with a control plane, one without. */
+const KINDS: Record<string, MemberKind> = {self: 'self', 'demo-1': 'demo', 'demo-2': 'demo', n1: 'remote', n2: 'remote', n3: 'remote', py: 'legacy'};
+
+/** A context on the mesh view of a session with every whole-mesh method: members self, n1–n3, py (legacy), demo-1. */
+function meshContext(fields: Partial<UiContext> = {}): UiContext {
+	return contextOf({
+		rows: rowsOf('self', 'n1', 'n2', 'n3', 'py', 'demo-1'),
+		capabilities: ALL_CAPABILITIES,
+		memberKind: (id) => KINDS[id],
+		...fields,
+	});
 }
 
 /** The state after the first render put the selection on the first row. */
@@ -188,7 +206,7 @@ const KEY_CASES: Record<Action, KeyCase> = {
 		press: ['a'],
 		check({state, effects}) {
 			expect(state.targetAll).toBe(true);
-			expect(state.message).toEqual(message('faults (d, l) now target all peers', 'action'));
+			expect(state.message).toEqual(message('faults (d, l, o) now target all peers here', 'action'));
 			expect(effects).toEqual([]);
 		},
 	},
@@ -237,6 +255,32 @@ const KEY_CASES: Record<Action, KeyCase> = {
 		check({state, effects}) {
 			expect(state).toEqual(SHOWN);
 			expect(effects).toEqual([{kind: 'screenshot'}]);
+		},
+	},
+	'cycle-outbound-drop': {
+		press: ['o'],
+		state: {...SHOWN, selectedId: 'n2'},
+		context: meshContext(),
+		check({state, effects}) {
+			expect(state.memberFaults).toEqual({n2: {outboundDrop: 0.1}});
+			expect(effects).toEqual([{kind: 'set-member-fault', member: 'n2', fault: {direction: 'outbound', fault: {drop: 0.1}}, done: {text: 'outbound drop 10% on n2', tone: 'fault'}}]);
+		},
+	},
+	partition: {
+		press: ['P'],
+		state: {...SHOWN, selectedId: 'n2'},
+		context: meshContext(),
+		check({state, effects}) {
+			expect(state.partitionStep).toBe('halves');
+			expect(effects).toEqual([{kind: 'partition', shape: 'halves', selected: 'n2'}]);
+		},
+	},
+	'toggle-mesh': {
+		press: ['m'],
+		context: meshContext(),
+		check({state, effects}) {
+			expect(state).toEqual({...SHOWN, meshOpen: true});
+			expect(effects).toEqual([]);
 		},
 	},
 	'replay-play': replayCase([' '], 'toggle-play'),
@@ -366,7 +410,7 @@ describe('fault keys', () => {
 	test('the target toggles back to the selected peer, and an id is escaped in the message', () => {
 		const back = pressAll(SHOWN, ['a', 'a']).state;
 		expect(back.targetAll).toBe(false);
-		expect(back.message).toEqual(message('faults (d, l) now target the selected peer', 'action'));
+		expect(back.message).toEqual(message('faults (d, l, o) now target the selected member', 'action'));
 		const odd = contextOf({rows: rowsOf('evil\u001B]0;x\u0007')});
 		expect(press(initialUiState, 'd', {}, odd).effects).toMatchObject([{target: 'evil\u001B]0;x\u0007', done: {text: String.raw`inbound drop 10% on evil\x1b]0;x\x07`}}]);
 	});
@@ -502,5 +546,148 @@ describe('replay', () => {
 		expect(press(SHOWN, 'j', {}, replay).state.selectedId).toBe('demo-2');
 		expect(press(SHOWN, 's', {}, replay).state.sort).toBe('age');
 		expect(press(SHOWN, 'S', {}, replay).effects).toEqual([{kind: 'screenshot'}]);
+	});
+});
+
+describe('the whole mesh', () => {
+	const on = (id: string): UiState => ({...SHOWN, selectedId: id});
+
+	test('m opens and closes the mesh view; without the session methods (a replay) it says why and stays', () => {
+		const open = press(SHOWN, 'm', {}, meshContext()).state;
+		expect(open.meshOpen).toBe(true);
+		expect(press(open, 'm', {}, meshContext()).state.meshOpen).toBe(false);
+		expect(press(SHOWN, 'm')).toEqual({state: {...SHOWN, message: message('m: the mesh view needs a live session with a control plane', 'warn')}, effects: []});
+		// Not a key that changes the mesh: it works read-only and in a replay.
+		expect(press(SHOWN, 'm', {}, meshContext({readonly: true})).state.meshOpen).toBe(true);
+	});
+
+	test('d, l and o on a member with a control plane go through setMemberFault, stepping from what this console set', () => {
+		const {state, effects} = pressAll(on('n1'), ['d', 'd', 'l', 'o', 'o'], meshContext());
+		expect(effects.map((effect) => (effect.kind === 'set-member-fault' ? [effect.member, effect.fault] : effect.kind))).toEqual([
+			['n1', {direction: 'inbound', target: ALL_PEERS, fault: {drop: 0.1}}],
+			['n1', {direction: 'inbound', target: ALL_PEERS, fault: {drop: 0.3}}],
+			['n1', {direction: 'inbound', target: ALL_PEERS, fault: {delayMs: 50}}],
+			['n1', {direction: 'outbound', fault: {drop: 0.1}}],
+			['n1', {direction: 'outbound', fault: {drop: 0.3}}],
+		]);
+		expect(state.memberFaults).toEqual({n1: {drop: 0.3, delayMs: 50, outboundDrop: 0.3}});
+		expect(effects[0]).toMatchObject({done: {text: 'inbound drop 10% on n1', tone: 'fault'}});
+	});
+
+	test('with nothing set by this console, a member steps from the faults its last view reports', () => {
+		const context = meshContext({memberFaults: (id) => (id === 'n2' ? {all: {...NO_INBOUND_FAULT, drop: 0.5}, peers: {}, outbound: {drop: 1, delayMs: 0, jitterMs: 0}} : undefined)});
+		expect(press(on('n2'), 'd', {}, context).effects).toMatchObject([{member: 'n2', fault: {fault: {drop: 1}}}]);
+		expect(press(on('n2'), 'o', {}, context).effects).toMatchObject([{member: 'n2', fault: {direction: 'outbound', fault: {drop: 0}}}]);
+	});
+
+	test('a member with no control plane goes to setMemberFault too (the session acts locally and says so)', () => {
+		expect(press(on('py'), 'd', {}, meshContext()).effects).toMatchObject([{kind: 'set-member-fault', member: 'py', fault: {direction: 'inbound'}}]);
+	});
+
+	test('this node: d and l through setMemberFault from its own faults, o on its own outbound', () => {
+		const context = meshContext({faultsInForce: () => ({all: {...NO_INBOUND_FAULT, drop: 0.1}, peers: {}, outbound: {drop: 0.3, delayMs: 0, jitterMs: 0}})});
+		expect(press(on('self'), 'd', {}, context).effects).toEqual([
+			{kind: 'set-member-fault', member: 'self', fault: {direction: 'inbound', target: ALL_PEERS, fault: {drop: 0.3}}, done: {text: 'inbound drop 30% on this node', tone: 'fault'}},
+		]);
+		expect(press(on('self'), 'o', {}, context).effects).toEqual([{kind: 'set-outbound-fault', patch: {drop: 0.5}, done: {text: 'outbound drop 50% on this node', tone: 'fault'}}]);
+	});
+
+	test('a demo peer keeps its faults in its own process; o says why it does not apply there', () => {
+		expect(press(on('demo-1'), 'd', {}, meshContext()).effects).toMatchObject([{kind: 'set-inbound-fault', target: 'demo-1', patch: {drop: 0.1}}]);
+		const {state, effects} = press(on('demo-1'), 'o', {}, meshContext());
+		expect(effects).toEqual([]);
+		expect(state.message?.text).toBe('o: no outbound fault on demo-1 (a demo peer’s d and l act both ways in its process)');
+	});
+
+	test('with the target on all peers (a), d and o act on this node: what it hears from all, what it publishes', () => {
+		const all = {...SHOWN, targetAll: true};
+		expect(press(all, 'd', {}, meshContext()).effects).toMatchObject([{kind: 'set-inbound-fault', target: ALL_PEERS, patch: {drop: 0.1}}]);
+		expect(press(all, 'o', {}, meshContext()).effects).toMatchObject([{kind: 'set-outbound-fault', patch: {drop: 0.1}}]);
+	});
+
+	test('without setMemberFault, d on a remote peer is a fault here, as before', () => {
+		const context = meshContext({capabilities: {...ALL_CAPABILITIES, memberFaults: false}});
+		expect(press(on('n1'), 'd', {}, context).effects).toMatchObject([{kind: 'set-inbound-fault', target: 'n1', patch: {drop: 0.1}}]);
+		expect(press(on('n1'), 'o', {}, context).state.message?.text).toBe('o: no outbound fault on n1 (the session cannot reach members)');
+	});
+
+	test('x on a remote member asks to stop it: y calls stopMember, any other key cancels', () => {
+		const asking = press(on('n3'), 'x', {}, meshContext());
+		expect(asking).toEqual({state: {...on('n3'), confirmStop: 'n3'}, effects: []});
+		expect(press(asking.state, 'y', {}, meshContext())).toEqual({state: on('n3'), effects: [{kind: 'stop-member', id: 'n3'}]});
+		expect(press(asking.state, 'n', {}, meshContext())).toEqual({state: {...on('n3'), message: message('stop cancelled', 'muted')}, effects: []});
+		expect(press(asking.state, 'c', {ctrl: true}, meshContext()).effects).toEqual([{kind: 'quit'}]);
+	});
+
+	test('x on a demo peer kills it as before; on a legacy member it blackholes here; on this node it says q quits', () => {
+		expect(press(on('demo-1'), 'x', {}, meshContext()).state.confirmKill).toBe('demo-1');
+		expect(press(on('py'), 'x', {}, meshContext()).state).toMatchObject({confirmKill: 'py', confirmStop: undefined});
+		expect(press(on('self'), 'x', {}, meshContext())).toEqual({state: {...on('self'), message: message('x: that is this node; q quits it', 'warn')}, effects: []});
+		// Without stopMember a remote member is blackholed here, as before.
+		expect(press(on('n1'), 'x', {}, meshContext({capabilities: {...ALL_CAPABILITIES, stopMember: false}})).state.confirmKill).toBe('n1');
+	});
+
+	test('P cycles halves → isolate → bridge → ring → none → halves, around the selected member', () => {
+		const {effects} = pressAll(on('n2'), ['P', 'P', 'P', 'P', 'P', 'P'], meshContext());
+		expect(effects).toEqual(
+			['halves', 'isolate', 'bridge', 'ring', 'none', 'halves'].map((shape) => ({kind: 'partition', shape, selected: 'n2'})),
+		);
+	});
+
+	test('P goes on from the partition in force (set by another console) when this one set none', () => {
+		expect(press(on('n2'), 'P', {}, meshContext({partitionInForce: 'bridge'})).effects).toEqual([{kind: 'partition', shape: 'ring', selected: 'n2'}]);
+	});
+
+	test('the session confirming a partition names it; a refusal names nothing new, and the cycle goes on', () => {
+		const asked = press(on('n2'), 'P', {}, meshContext()).state;
+		const set = reduceUi(asked, {type: 'partitioned', shape: 'halves', ok: true}, meshContext()).state;
+		expect(set).toMatchObject({partitionStep: 'halves', partitionSet: {shape: 'halves', atWallMs: NOW_MS}});
+		const refused = reduceUi(press(set, 'P', {}, meshContext()).state, {type: 'partitioned', shape: 'isolate', ok: false}, meshContext()).state;
+		expect(refused).toMatchObject({partitionStep: 'isolate', partitionSet: {shape: 'halves'}});
+		expect(press(refused, 'P', {}, meshContext()).effects).toMatchObject([{shape: 'bridge'}]);
+		const lifted = reduceUi(set, {type: 'partitioned', shape: 'none', ok: true}, meshContext()).state;
+		expect(lifted.partitionSet).toEqual({shape: undefined, atWallMs: NOW_MS});
+	});
+
+	test('the mesh view scrolls its rows to the selected member; one with no row keeps the rows at their end', () => {
+		const members = rowsOf('self', 'n1', 'n2', 'n3', 'py');
+		expect(placeMemberSelection(on('n3'), members, 4, 2)).toEqual({selectedIndex: 3, scrollTop: 2});
+		expect(placeMemberSelection({...on('py'), scrollTop: 0}, members, 4, 2)).toEqual({selectedIndex: 4, scrollTop: 2});
+		expect(placeMemberSelection({...on('gone'), selectedIndex: 1, scrollTop: 3}, members, 4, 2)).toEqual({selectedIndex: 1, scrollTop: 1});
+	});
+
+	test('P without the session method says so', () => {
+		expect(press(on('n2'), 'P').state.message).toEqual(message('P: partitions need a live session with a control plane', 'warn'));
+	});
+
+	test('c clears every member (clearAll) and forgets what this console set; without clearAll, today’s clear', () => {
+		const dirty = {...on('n1'), memberFaults: {n1: {drop: 0.3}}, partitionStep: 'ring' as const, partitionSet: {shape: 'ring' as const, atWallMs: 0}};
+		expect(press(dirty, 'c', {}, meshContext())).toEqual({
+			state: {...dirty, memberFaults: {}, partitionStep: 'none', partitionSet: {shape: undefined, atWallMs: NOW_MS}},
+			effects: [{kind: 'clear-all', done: {text: 'every fault on every member cleared', tone: 'fault'}}],
+		});
+		expect(press(dirty, 'c', {}, meshContext({capabilities: {...ALL_CAPABILITIES, clearAll: false}})).effects).toEqual([
+			{kind: 'clear-faults', done: {text: 'all faults cleared', tone: 'fault'}},
+		]);
+	});
+
+	test('--readonly turns P, o and c off in the mesh view too; a replay says so its own way', () => {
+		for (const input of ['P', 'o', 'c', 'd', 'x']) {
+			expect(press(on('n1'), input, {}, meshContext({readonly: true})).effects).toEqual([]);
+			expect(press(on('n1'), input, {}, meshContext({readonly: true, replay: true})).state.message?.text).toMatch(/^replay: /);
+		}
+	});
+
+	test('the status line: the stop prompt says remote, exit and supervisor; the mesh view and the partition are named', () => {
+		const members = {rows: rowsOf('self', 'n1'), selected: rowsOf('n1')[0], scrollTop: 0, height: 9};
+		expect(statusLine({...SHOWN, confirmStop: 'n1'}, members, NOW_MS, () => false)).toEqual({
+			text: 'stop remote n1? It will exit; its supervisor may restart it. y stops it, other keys cancel',
+			tone: 'bad',
+		});
+		expect(statusLine(SHOWN, members, NOW_MS, () => false, {mesh: 'rows 1–2 of 2 · 3 members', partition: 'halves'})).toEqual({
+			text: 'MESH · partition halves · target n1 · rows 1–2 of 2 · 3 members',
+			tone: 'fault',
+		});
+		expect(statusLine(SHOWN, members, NOW_MS, () => false, {partition: 'ring'}).text).toBe('partition ring · target n1 · sort id · rows 1–2 of 2');
 	});
 });

@@ -52,7 +52,7 @@ export type ZmtpConnectionHandler = {
 };
 
 export type ZmtpConnectionOptions = {
-	socketType: 'PUB' | 'SUB';
+	socketType: 'PUB' | 'SUB' | 'ROUTER' | 'DEALER';
 	/** Socket types the peer's READY may carry. */
 	peerTypes: readonly string[];
 	maxFrameBytes: number;

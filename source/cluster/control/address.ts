@@ -51,12 +51,19 @@ export function resolveControlEndpoint(dataEndpoint: string, explicit: string | 
 /**
 What to announce in data messages for a bound control endpoint: only what a peer can dial
 (`tcp://host:port` with a real host); a wildcard bind (`*`, 0.0.0.0, ::) announces nothing.
+With `advertiseHost` (`--advertise`) that host and the bound port, unless the control plane is on
+loopback: then it is this machine's alone, and announced as it is.
 */
-export function announcedControlEndpoint(bound: string): string | undefined {
+export function announcedControlEndpoint(bound: string, advertiseHost?: string): string | undefined {
 	if (!isTcpEndpoint(bound)) {
 		return undefined;
 	}
 
-	const host = TCP.exec(bound)?.[1];
+	const match = TCP.exec(bound);
+	if (advertiseHost !== undefined && match !== null && !isLoopbackOnly(bound)) {
+		return `tcp://${advertiseHost.includes(':') ? `[${advertiseHost}]` : advertiseHost}:${match[2]!}`;
+	}
+
+	const host = match?.[1];
 	return host === '0.0.0.0' || host === '[::]' ? undefined : bound;
 }

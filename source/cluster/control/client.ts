@@ -2,11 +2,12 @@
 The control plane's client: one request to a node's control endpoint, one reply or a timeout.
 
 One DEALER per endpoint, kept in a small cache (least recently used goes first), so that gossip
-asking the same members again and again does not handshake every time. zeromq.js is loaded with
-the first request, not with this file: a node that never asks anyone never loads the addon.
+asking the same members again and again does not handshake every time. Without CURVE the DEALER is
+the built-in engine's (@chorus-tui/zmtp); with CURVE it is libzmq's, and zeromq.js is loaded with the
+first such request, not with this file: a node that never needs CURVE never loads the addon.
 */
 
-import type * as zmq from 'zeromq';
+import {ZmtpDealer} from '@chorus-tui/zmtp';
 import {CONTROL_VERSION, WRITE_OPS, type ControlReply, type ControlRequest} from '../protocol.js';
 import {writeProof} from './proof.js';
 
@@ -74,8 +75,14 @@ type Pending = {
 	timer: NodeJS.Timeout;
 };
 
+/** A DEALER to one endpoint, whichever engine's: sends a request, hands each reply's last frame to `onReply`. */
+type Dealer = {
+	send(frame: string): Promise<void> | void;
+	close(): void;
+};
+
 type Link = {
-	dealer: zmq.Dealer;
+	dealer: Dealer;
 	/** Sends one at a time: zeromq.js allows a single send in progress per socket. */
 	sending: Promise<void>;
 	pending: Map<number, Pending>;
@@ -142,13 +149,7 @@ export class ControlClient {
 				}, timeoutMs);
 				link.pending.set(id, {resolve, reject, timer});
 				const frame = JSON.stringify(request);
-				link.sending = link.sending.then(async () => {
-					try {
-						await link.dealer.send(frame);
-					} catch {
-						// No peer to send to within the send timeout, or closed: the request's timer answers.
-					}
-				});
+				link.sending = link.sending.then(async () => link.dealer.send(frame));
 			});
 		} finally {
 			this.#inFlight--;
@@ -171,7 +172,7 @@ export class ControlClient {
 			return known;
 		}
 
-		const zeromq = await import('zeromq');
+		const open = curve === undefined ? openBuiltinDealer : await this.#libzmqDealer(curve);
 		if (this.#closed) {
 			throw new ControlClientError('the control client is closed');
 		}
@@ -182,21 +183,12 @@ export class ControlClient {
 			return raced;
 		}
 
-		const dealer = new zeromq.Dealer({
-			linger: 0,
-			maxMessageSize: this.#options.maxReplyBytes,
-			// A send to an endpoint that is not connected yet waits at most this long; the request's
-			// own timer decides the answer.
-			sendTimeout: this.#options.timeoutMs,
-			sendHighWaterMark: this.#options.maxInFlight,
-			receiveHighWaterMark: this.#options.maxInFlight,
-			reconnectInterval: 200,
-			...(curve === undefined ? {} : {curveServerKey: curve.serverKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey}),
+		const pending = new Map<number, Pending>();
+		const dealer = open(endpoint, this.#options, (frame) => {
+			settle(pending, frame);
 		});
-		dealer.connect(endpoint);
-		const link: Link = {dealer, sending: Promise.resolve(), pending: new Map()};
+		const link: Link = {dealer, sending: Promise.resolve(), pending};
 		this.#links.set(endpoint, link);
-		void this.#receive(link);
 		while (this.#links.size > this.#options.maxSockets) {
 			const oldest = this.#links.keys().next().value!;
 			this.#drop(oldest, 'its socket was closed to make room for another endpoint');
@@ -205,25 +197,47 @@ export class ControlClient {
 		return link;
 	}
 
-	async #receive(link: Link): Promise<void> {
-		try {
-			for await (const frames of link.dealer) {
-				// A REQ-style envelope has an empty frame first; the reply is the last frame either way.
-				const reply = parseReply(frames.at(-1));
-				if (reply === undefined || typeof reply.id !== 'number') {
-					continue;
+	/** zeromq.js, loaded with the first CURVE request; a DEALER with the keys of this endpoint. */
+	async #libzmqDealer(curve: ControlCurve): Promise<OpenDealer> {
+		const zeromq = await import('zeromq');
+		return (endpoint, options, onReply) => {
+			const dealer = new zeromq.Dealer({
+				linger: 0,
+				maxMessageSize: options.maxReplyBytes,
+				// A send to an endpoint that is not connected yet waits at most this long; the request's
+				// own timer decides the answer.
+				sendTimeout: options.timeoutMs,
+				sendHighWaterMark: options.maxInFlight,
+				receiveHighWaterMark: options.maxInFlight,
+				reconnectInterval: 200,
+				curveServerKey: curve.serverKey,
+				curvePublicKey: curve.publicKey,
+				curveSecretKey: curve.secretKey,
+			});
+			dealer.connect(endpoint);
+			void (async () => {
+				try {
+					for await (const frames of dealer) {
+						onReply(frames.at(-1));
+					}
+				} catch {
+					// The socket was closed.
 				}
+			})();
 
-				const pending = link.pending.get(reply.id);
-				if (pending !== undefined) {
-					link.pending.delete(reply.id);
-					clearTimeout(pending.timer);
-					pending.resolve(reply);
-				}
-			}
-		} catch {
-			// The socket was closed.
-		}
+			return {
+				async send(frame) {
+					try {
+						await dealer.send(frame);
+					} catch {
+						// No peer to send to within the send timeout, or closed: the request's timer answers.
+					}
+				},
+				close() {
+					dealer.close();
+				},
+			};
+		};
 	}
 
 	#drop(endpoint: string, why: string): void {
@@ -240,6 +254,51 @@ export class ControlClient {
 
 		link.pending.clear();
 		link.dealer.close();
+	}
+}
+
+type OpenDealer = (endpoint: string, options: Required<Omit<ControlClientOptions, 'curve'>>, onReply: (frame: Buffer | undefined) => void) => Dealer;
+
+/**
+The built-in engine's DEALER (no CURVE): what is sent before the link is up waits (at most
+maxInFlight requests), a reply over maxReplyBytes closes the link, and it redials with backoff.
+*/
+const openBuiltinDealer: OpenDealer = (endpoint, options, onReply) => {
+	const dealer = new ZmtpDealer({
+		endpoint,
+		maxMessageBytes: options.maxReplyBytes,
+		sendHighWaterMark: options.maxInFlight,
+		reconnectIntervalMs: 200,
+		reconnectIntervalMaxMs: 1000,
+		// A REQ-style envelope has an empty frame first; the reply is the last frame either way.
+		onMessage(frames) {
+			onReply(frames.at(-1));
+		},
+	});
+	dealer.connect();
+	return {
+		send(frame) {
+			// Refused only past maxInFlight waiting for the link: the request's timer answers.
+			dealer.send(frame);
+		},
+		close() {
+			dealer.close();
+		},
+	};
+};
+
+/** A reply's frame settles the request it names; anything else is ignored. */
+function settle(pending: Map<number, Pending>, frame: Buffer | undefined): void {
+	const reply = parseReply(frame);
+	if (reply === undefined || typeof reply.id !== 'number') {
+		return;
+	}
+
+	const request = pending.get(reply.id);
+	if (request !== undefined) {
+		pending.delete(reply.id);
+		clearTimeout(request.timer);
+		request.resolve(reply);
 	}
 }
 

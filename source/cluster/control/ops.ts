@@ -10,6 +10,7 @@ import {
 	CONTROL_VERSION,
 	MAX_MEMBERS_PER_REPLY,
 	MAX_REPLY_BYTES,
+	MAX_VIEW_BRIEF_PEERS,
 	MAX_VIEW_PEERS,
 	type ControlErrorCode,
 	type ControlReply,
@@ -136,7 +137,9 @@ export class ControlOps {
 			}
 
 			case 'view': {
-				return {reply: this.#view(request.id, request.offset ?? 0, Math.min(request.limit ?? 100, MAX_VIEW_PEERS))};
+				return {reply: request.brief === true
+					? this.#briefView(request.id, request.offset ?? 0, Math.min(request.limit ?? 100, MAX_VIEW_BRIEF_PEERS))
+					: this.#view(request.id, request.offset ?? 0, Math.min(request.limit ?? 100, MAX_VIEW_PEERS))};
 			}
 
 			case 'fault': {
@@ -212,44 +215,88 @@ export class ControlOps {
 		);
 	}
 
+	/**
+	The watcher's form of `view` (protocol.ts): what a mesh console needs of each member every second,
+	the phase, r, faults and who it hears, with the peers as `[id, state]` pairs and no statistics.
+	*/
+	#briefView(id: string | number, offset: number, limit: number): ControlReply {
+		const {node, leases, now, controlEndpoint} = this.#options;
+		const snapshot = node.snapshot();
+		const control = controlEndpoint();
+		const {id: nodeId, incarnation, phase, omega, r} = snapshot.node;
+		const peers = snapshot.peers.map((peer): [string, string] => [peer.id, peer.state]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+		const leasesLeft = leases.all(now());
+		return fittingPage(peers, offset, limit, (page, truncated) =>
+			okReply(id, {
+				brief: true,
+				t: snapshot.t,
+				node: {id: nodeId, incarnation, phase, omega, r, ...(control === undefined ? {} : {control})},
+				faults: snapshot.faults,
+				leasesMs: leasesLeft,
+				peers: page,
+				offset,
+				total: peers.length,
+				truncated,
+			}),
+		);
+	}
+
 	#fault(request: ControlRequest & {op: 'fault'}): ControlReply {
 		const {node, leases, now, onLeasesChanged} = this.#options;
-		let key: string;
-		let patch: Record<string, unknown>;
+		// What was set, by lease key: each gets its lease below, even when a later one fails.
+		const applied: Array<{key: string; patch: Record<string, unknown>}> = [];
+		let failure: string | undefined;
 		try {
 			switch (request.direction) {
 				case 'inbound': {
-					key = `inbound:${request.target}`;
-					patch = request.fault;
 					node.setInboundFault(request.target, request.fault);
+					applied.push({key: `inbound:${request.target}`, patch: request.fault});
 					break;
 				}
 
 				case 'outbound': {
-					key = 'outbound';
-					patch = request.fault;
 					node.setOutboundFault(request.fault);
+					applied.push({key: 'outbound', patch: request.fault});
 					break;
 				}
 
 				case 'link': {
-					key = `inbound:${request.peer}`;
-					patch = {blackhole: request.blackhole};
 					node.setInboundFault(request.peer, {blackhole: request.blackhole});
+					applied.push({key: `inbound:${request.peer}`, patch: {blackhole: request.blackhole}});
+					break;
+				}
+
+				case 'links': {
+					// As many `link` requests, one lease per link.
+					for (const peer of request.peers) {
+						node.setInboundFault(peer, {blackhole: request.blackhole});
+						applied.push({key: `inbound:${peer}`, patch: {blackhole: request.blackhole}});
+					}
+
 					break;
 				}
 			}
 		} catch (error) {
-			return errorReply(request.id, 'bad-request', (error as Error).message.split('\n')[0]!);
+			failure = (error as Error).message.split('\n')[0]!;
 		}
 
-		// A field set back to zero has nothing left to expire.
-		const zeroed = Object.entries(patch).filter(([, value]) => value === 0 || value === false).map(([field]) => field);
-		const live = Object.keys(patch).filter((field) => !zeroed.includes(field));
 		const nowMs = now();
-		leases.set(key, zeroed, 0, nowMs);
-		leases.set(key, live, request.leaseMs, nowMs);
-		onLeasesChanged();
+		for (const {key, patch} of applied) {
+			// A field set back to zero has nothing left to expire.
+			const zeroed = Object.entries(patch).filter(([, value]) => value === 0 || value === false).map(([field]) => field);
+			const live = Object.keys(patch).filter((field) => !zeroed.includes(field));
+			leases.set(key, zeroed, 0, nowMs);
+			leases.set(key, live, request.leaseMs, nowMs);
+		}
+
+		if (applied.length > 0) {
+			onLeasesChanged();
+		}
+
+		if (failure !== undefined) {
+			return errorReply(request.id, 'bad-request', failure);
+		}
+
 		return okReply(request.id, {faults: node.snapshot().faults, leaseMs: request.leaseMs});
 	}
 
@@ -260,6 +307,7 @@ export class ControlOps {
 			endpoint: request.endpoint,
 			...(request.control === undefined ? {} : {control: request.control}),
 			incarnation: request.incarnation,
+			...(request.observer === true ? {observer: true} : {}),
 		};
 		if (membership !== undefined) {
 			const result = membership.join(announcement);
@@ -267,7 +315,8 @@ export class ControlOps {
 		}
 
 		// Without membership nothing else bounds what joins add: each distinct endpoint once, at most MAX_JOINED.
-		if (!this.#joined.has(announcement.endpoint)) {
+		// An observer publishes nothing: there is nothing to subscribe to.
+		if (announcement.observer !== true && !this.#joined.has(announcement.endpoint)) {
 			if (this.#joined.size >= MAX_JOINED) {
 				return errorReply(request.id, 'too-many-members', `this node took ${MAX_JOINED} joins already`);
 			}

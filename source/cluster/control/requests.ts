@@ -5,7 +5,7 @@ a client sends comes back as a request or as an error with a code (protocol.ts).
 
 import {ALL_PEERS, type InboundFault, type OutboundFault} from '../../mesh/model/fault-types.js';
 import {exceedsNestingDepth, isPrintableId, isTcpEndpoint} from '../../mesh/model/wire.js';
-import {CONTROL_VERSION, MAX_REQUEST_BYTES, type ControlErrorCode, type ControlOp, type ControlRequest} from '../protocol.js';
+import {CONTROL_VERSION, MAX_LINKS_PER_REQUEST, MAX_REQUEST_BYTES, type ControlErrorCode, type ControlOp, type ControlRequest} from '../protocol.js';
 
 const OPS: ReadonlySet<string> = new Set<ControlOp>(['members', 'view', 'fault', 'clear', 'stop', 'join']);
 /** A request is a flat object with a `fault` inside; deeper is refused before parsing. */
@@ -130,7 +130,12 @@ export function parseRequest(frame: Buffer, defaultLeaseMs: number): ParsedReque
 				return problem('bad-request', typeof offset === 'string' ? offset : limit as string, id);
 			}
 
-			return {ok: true, request: {...base, op: op as 'view', offset, limit}};
+			const {brief} = value;
+			if (brief !== undefined && brief !== null && typeof brief !== 'boolean') {
+				return problem('bad-request', '`brief` must be true or false when given', id);
+			}
+
+			return {ok: true, request: {...base, op: op as 'view', offset, limit, ...(brief === true ? {brief: true} : {})}};
 		}
 
 		case 'clear':
@@ -143,7 +148,7 @@ export function parseRequest(frame: Buffer, defaultLeaseMs: number): ParsedReque
 		}
 
 		case 'join': {
-			const {node: nodeId, endpoint, control, incarnation} = value;
+			const {node: nodeId, endpoint, control, incarnation, observer} = value;
 			if (typeof nodeId !== 'string' || !isPrintableId(nodeId)) {
 				return problem('bad-request', '`node` must be the joining node id (1-64 printable characters)', id);
 			}
@@ -160,6 +165,10 @@ export function parseRequest(frame: Buffer, defaultLeaseMs: number): ParsedReque
 				return problem('bad-request', '`incarnation` must be a whole number of milliseconds', id);
 			}
 
+			if (observer !== undefined && observer !== null && typeof observer !== 'boolean') {
+				return problem('bad-request', '`observer` must be true or false when given', id);
+			}
+
 			// The envelope's `id` is the request's; the joining node's id travels as `node`.
 			return {
 				ok: true,
@@ -170,6 +179,7 @@ export function parseRequest(frame: Buffer, defaultLeaseMs: number): ParsedReque
 					endpoint,
 					...(typeof control === 'string' ? {control} : {}),
 					incarnation: typeof incarnation === 'number' ? incarnation : 0,
+					...(observer === true ? {observer: true} : {}),
 				},
 			};
 		}
@@ -221,8 +231,26 @@ function parseFault(value: Record<string, unknown>, base: {v: 1; id: string | nu
 			return {ok: true, request: {...base, op: 'fault', direction: 'link', peer, blackhole, leaseMs}};
 		}
 
+		case 'links': {
+			const peers = value['peers'];
+			if (!Array.isArray(peers) || peers.length === 0 || peers.length > MAX_LINKS_PER_REQUEST) {
+				return problem('bad-request', `\`peers\` must be a list of 1 to ${MAX_LINKS_PER_REQUEST} peer ids`, id);
+			}
+
+			if (!peers.every((peer): peer is string => typeof peer === 'string' && isPrintableId(peer) && peer !== ALL_PEERS)) {
+				return problem('bad-request', '`peers` must hold peer ids only (not "all")', id);
+			}
+
+			const blackhole = value['blackhole'] ?? true;
+			if (typeof blackhole !== 'boolean') {
+				return problem('bad-request', '`blackhole` must be true or false', id);
+			}
+
+			return {ok: true, request: {...base, op: 'fault', direction: 'links', peers: [...new Set(peers)], blackhole, leaseMs}};
+		}
+
 		default: {
-			return problem('bad-request', '`direction` must be inbound, outbound or link', id);
+			return problem('bad-request', '`direction` must be inbound, outbound, link or links', id);
 		}
 	}
 }

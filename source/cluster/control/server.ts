@@ -1,22 +1,26 @@
 /**
 The control endpoint of a node: a ZeroMQ ROUTER that answers control requests (protocol.ts).
 
-Everything a client sends is bounded before it reaches the node: libzmq drops a request over
-MAX_REQUEST_BYTES with its connection (`maxMessageSize`), each client and all clients together are
+Everything a client sends is bounded before it reaches the node: the socket drops a request over
+MAX_REQUEST_BYTES with its connection (either engine, as it arrives), each client and all clients together are
 rate-limited, malformed requests get an error reply, and with CURVE only listed keys get through
 the handshake (ZAP, a domain of its own) and only `role=operator` keys may send write ops. Each
 refusal counts in `refused` by reason and makes a `control-refused` event (at most one a second per
-reason, with the count since the last). It goes through libzmq (zeromq.js, loaded here, not before):
-the only engine that speaks CURVE and ROUTER; it costs a node about 2 MiB.
+reason, with the count since the last).
+
+The ROUTER is the built-in engine's (@chorus-tui/zmtp) when CURVE is off, and libzmq's (zeromq.js,
+loaded here, not before) when it is on: only libzmq speaks CURVE. Loading zeromq.js cost a default
+node about 3 MiB of resident memory and two threads (see bench/optimizations.md).
 */
 
 import {performance} from 'node:perf_hooks';
+import {ZmtpRouter} from '@chorus-tui/zmtp';
 import type * as zmq from 'zeromq';
 import type {AllowList} from '../../mesh/security/curve/allow-list.js';
 import {registerZapDomain, uniqueZapDomain} from '../../mesh/security/curve/zap.js';
 import {RateLimiter} from '../../mesh/security/rate-limiter.js';
 import type {EventDetails} from '../../mesh/snapshot.js';
-import {DEFAULT_FAULT_LEASE_MS, MAX_REQUEST_BYTES, WRITE_OPS, type ControlRefusal, type ControlReply} from '../protocol.js';
+import {DEFAULT_FAULT_LEASE_MS, MAX_REPLY_BYTES, MAX_REQUEST_BYTES, WRITE_OPS, type ControlRefusal, type ControlReply} from '../protocol.js';
 import {LeaseBook, LeaseTimer} from './leases.js';
 import {ControlOps, errorReply, type ControlEventKind, type ControlledNode, type MembershipHook} from './ops.js';
 import {ProofChecker} from './proof.js';
@@ -62,6 +66,29 @@ export class ControlBindError extends Error {
 	}
 }
 
+/** The ROUTER under the server: the built-in engine's, or libzmq's with CURVE. */
+type RouterSocket = {
+	/** Where it listens (the bound address). */
+	readonly endpoint: string;
+	/** A reply to the client `routingId` names; dropped when it is gone or does not read. Never throws. */
+	send(frames: [Buffer, ...Array<Buffer | string>]): Promise<void> | void;
+	close(): void;
+	/** Settles when the socket has closed and every request read has been answered. */
+	readonly serving: Promise<void>;
+};
+
+/** What the server does with what comes through its socket. */
+type RouterHandler = {
+	onFrames(frames: Buffer[]): Promise<void> | void;
+	/**
+	A connection came (true) or went (false), to count those dropped before their first request;
+	undefined for libzmq's notice, which says neither (the first for a client is its connect).
+	*/
+	onConnection(client: string, up: boolean | undefined): void;
+	/** The engine closed a connection for breaking a bound (the built-in engine says which). */
+	onDropped(detail: string): void;
+};
+
 /** libzmq's ZMQ_ROUTER_NOTIFY: an empty message from a peer when it connects and when it goes. */
 const ZMQ_ROUTER_NOTIFY = 97;
 const NOTIFY_CONNECT_AND_DISCONNECT = 3;
@@ -71,7 +98,7 @@ const REFUSAL_EVENT_INTERVAL_MS = 1000;
 
 export class ControlServer {
 	readonly #options: ControlServerOptions;
-	readonly #router: zmq.Router;
+	#router: RouterSocket | undefined;
 	readonly #ops: ControlOps;
 	readonly #leases = new LeaseBook();
 	readonly #leaseTimer: LeaseTimer;
@@ -83,16 +110,12 @@ export class ControlServer {
 	readonly #refusalEvents = new Map<ControlRefusal, {lastMs: number; since: number}>();
 	/** Routing id → requests seen on that connection (ROUTER_NOTIFY tells connects and disconnects). */
 	readonly #connections = new Map<string, number>();
-	readonly #notify: boolean;
 	#releaseZap: (() => Promise<void>) | undefined;
-	#serving: Promise<void> = Promise.resolve();
 	#endpoint: string;
 	#stopped = false;
 
-	private constructor(options: ControlServerOptions, router: zmq.Router, notify: boolean) {
+	private constructor(options: ControlServerOptions) {
 		this.#options = options;
-		this.#router = router;
-		this.#notify = notify;
 		this.#endpoint = options.endpoint;
 		const now = () => performance.now();
 		this.#ops = new ControlOps({
@@ -121,18 +144,45 @@ export class ControlServer {
 
 	/** Bind and serve. Rejects with a ControlBindError when the address cannot be bound. */
 	static async start(options: ControlServerOptions): Promise<ControlServer> {
+		const server = new ControlServer(options);
+		const handler: RouterHandler = {
+			onFrames: async (frames) => server.#onFrames(frames),
+			onConnection(client, up) {
+				server.#onConnectionNotice(client, up);
+			},
+			onDropped(detail) {
+				server.#refuse('dropped', undefined, detail);
+			},
+		};
+		try {
+			server.#router = options.curve === undefined ? await openBuiltinRouter(options.endpoint, handler) : await server.#openCurveRouter(options.curve, handler);
+		} catch (error) {
+			await server.#releaseZap?.();
+			const code = (error as {code?: string}).code;
+			const why = code === 'EADDRINUSE' ? 'the port is already in use' : (error as Error).message;
+			throw new ControlBindError(options.endpoint, code, `cannot bind the control endpoint ${options.endpoint}: ${why}; choose another with --control <port>, or --no-control`);
+		}
+
+		server.#endpoint = server.#router.endpoint;
+		return server;
+	}
+
+	/** libzmq's ROUTER with CURVE and a ZAP domain of its own; rejects (the socket closed) when it cannot bind. */
+	async #openCurveRouter(curve: NonNullable<ControlServerOptions['curve']>, handler: RouterHandler): Promise<RouterSocket> {
 		const zeromq = await import('zeromq');
-		const {curve} = options;
-		const domain = curve === undefined ? undefined : uniqueZapDomain('control');
+		const domain = uniqueZapDomain('control');
 		const router = new zeromq.Router({
 			linger: 0,
 			// libzmq drops a larger request with its connection, before it is read into our memory.
 			maxMessageSize: MAX_REQUEST_BYTES,
 			receiveHighWaterMark: 1000,
-			// A client that does not read its replies loses them; it never blocks us.
+			// A client that does not read loses its replies; it never blocks us.
 			sendHighWaterMark: 1000,
 			sendTimeout: 0,
-			...(curve === undefined ? {} : {curveServer: true, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey, zapDomain: domain}),
+			curveServer: true,
+			curvePublicKey: curve.publicKey,
+			curveSecretKey: curve.secretKey,
+			zapDomain: domain,
 		});
 		let notify = true;
 		try {
@@ -142,29 +192,33 @@ export class ControlServer {
 			notify = false;
 		}
 
-		const server = new ControlServer(options, router, notify);
 		try {
-			if (curve !== undefined) {
-				server.#releaseZap = await registerZapDomain(domain!, {
-					allows: (publicKey) => curve.allow().allows(publicKey),
-					onRefused() {
-						server.#refuse('unauthenticated', undefined, 'a CURVE client whose key the allow file does not list');
-					},
-				});
-			}
-
-			await router.bind(options.endpoint);
+			this.#releaseZap = await registerZapDomain(domain, {
+				allows: (publicKey) => curve.allow().allows(publicKey),
+				onRefused: () => {
+					this.#refuse('unauthenticated', undefined, 'a CURVE client whose key the allow file does not list');
+				},
+			});
+			await router.bind(this.#options.endpoint);
 		} catch (error) {
 			router.close();
-			await server.#releaseZap?.();
-			const code = (error as {code?: string}).code;
-			const why = code === 'EADDRINUSE' ? 'the port is already in use' : (error as Error).message;
-			throw new ControlBindError(options.endpoint, code, `cannot bind the control endpoint ${options.endpoint}: ${why}; choose another with --control <port>, or --no-control`);
+			throw error;
 		}
 
-		server.#endpoint = router.lastEndpoint ?? options.endpoint;
-		server.#serving = server.#serve();
-		return server;
+		return {
+			endpoint: router.lastEndpoint ?? this.#options.endpoint,
+			async send(frames) {
+				try {
+					await router.send(frames);
+				} catch {
+					// The client is gone or not reading (the send queue is full): its reply is dropped.
+				}
+			},
+			close() {
+				router.close();
+			},
+			serving: serveLibzmq(router, notify, handler),
+		};
 	}
 
 	/** Where it listens (the bound address). */
@@ -189,20 +243,9 @@ export class ControlServer {
 
 		this.#stopped = true;
 		this.#leaseTimer.stop();
-		this.#router.close();
-		await this.#serving;
+		this.#router?.close();
+		await this.#router?.serving;
 		await this.#releaseZap?.();
-	}
-
-	async #serve(): Promise<void> {
-		try {
-			for await (const frames of this.#router) {
-				// One request at a time: a reply is sent before the next is read.
-				await this.#onFrames(frames);
-			}
-		} catch {
-			// The router was closed: the server stopped.
-		}
 	}
 
 	async #onFrames(frames: Buffer[]): Promise<void> {
@@ -212,11 +255,6 @@ export class ControlServer {
 		}
 
 		const client = routingId.toString('hex');
-		if (this.#notify && rest.length === 1 && rest[0]!.length === 0) {
-			this.#onConnectionNotice(client);
-			return;
-		}
-
 		const seen = this.#connections.get(client);
 		if (seen !== undefined) {
 			this.#connections.set(client, seen + 1);
@@ -224,18 +262,13 @@ export class ControlServer {
 
 		// A REQ client puts an empty delimiter before its request; a DEALER sends the request alone.
 		const request = rest.length === 2 && rest[0]!.length === 0 ? rest[1]! : rest.length === 1 ? rest[0]! : undefined;
-		const envelope = rest.length === 2 ? [routingId, Buffer.alloc(0)] : [routingId];
 		const reply = this.#answer(request, client);
 		if (reply === undefined) {
 			return;
 		}
 
-		try {
-			await this.#router.send([...envelope, JSON.stringify(reply.reply)]);
-		} catch {
-			// The client is gone or not reading (the send queue is full): its reply is dropped.
-		}
-
+		const text = JSON.stringify(reply.reply);
+		await this.#router?.send(rest.length === 2 ? [routingId, Buffer.alloc(0), text] : [routingId, text]);
 		reply.afterReply?.();
 	}
 
@@ -277,9 +310,9 @@ export class ControlServer {
 	}
 
 	/** A connect notice starts counting a connection; a disconnect notice before any request counts as `dropped`. */
-	#onConnectionNotice(client: string): void {
+	#onConnectionNotice(client: string, up: boolean | undefined): void {
 		const requests = this.#connections.get(client);
-		if (requests === undefined) {
+		if (up ?? requests === undefined) {
 			if (this.#connections.size >= MAX_TRACKED_CONNECTIONS) {
 				this.#connections.delete(this.#connections.keys().next().value!);
 			}
@@ -308,5 +341,83 @@ export class ControlServer {
 
 		const code = reason === 'unauthenticated' || reason === 'dropped' ? 'forbidden' : reason;
 		return errorReply(id ?? null, code, message);
+	}
+}
+
+/**
+The built-in engine's ROUTER (no CURVE): it closes a connection whose request is over
+MAX_REQUEST_BYTES as it arrives (libzmq does the same), and says so, so the refusal is counted by its reason.
+*/
+async function openBuiltinRouter(endpoint: string, handler: RouterHandler): Promise<RouterSocket> {
+	let replying: Promise<void> = Promise.resolve();
+	const router = new ZmtpRouter({
+		maxMessageBytes: MAX_REQUEST_BYTES,
+		// A client that does not read loses its replies past this (at most two of the largest).
+		maxQueuedBytesPerPeer: 2 * MAX_REPLY_BYTES,
+		onMessage(routingId, frames) {
+			// One request at a time, in the order they came: a reply is sent before the next is answered.
+			// A request that fails unexpectedly must not stall the ones after it.
+			replying = replying.then(async () => handler.onFrames([routingId, ...frames])).catch(() => undefined);
+		},
+		onEvent(event) {
+			switch (event.type) {
+				case 'connect':
+				case 'disconnect': {
+					handler.onConnection(event.routingId.toString('hex'), event.type === 'connect');
+					break;
+				}
+
+				case 'client-refused': {
+					if (event.reason !== 'send-queue-full' && event.reason !== 'ping-dropped') {
+						handler.onDropped(`a connection closed by the server: ${event.reason} (${event.detail})`);
+					}
+
+					break;
+				}
+
+				case 'client-handshake-failed': {
+					// Not a control client (a port scan, another protocol): nothing reached the node.
+					break;
+				}
+			}
+		},
+	});
+	let closed!: () => void;
+	const closing = new Promise<void>((resolve) => {
+		closed = resolve;
+	});
+	try {
+		const bound = await router.bind(endpoint);
+		return {
+			endpoint: bound,
+			send([routingId, ...frames]) {
+				router.send(routingId, frames);
+			},
+			close() {
+				router.close();
+				closed();
+			},
+			serving: closing.then(async () => replying),
+		};
+	} catch (error) {
+		router.close();
+		throw error;
+	}
+}
+
+/** Read libzmq's ROUTER until it closes; a ROUTER_NOTIFY notice is an empty frame after the routing id. */
+async function serveLibzmq(router: zmq.Router, notify: boolean, handler: RouterHandler): Promise<void> {
+	try {
+		for await (const frames of router) {
+			if (notify && frames.length === 2 && frames[1]!.length === 0) {
+				handler.onConnection(frames[0]!.toString('hex'), undefined);
+				continue;
+			}
+
+			// One request at a time: a reply is sent before the next is read.
+			await handler.onFrames(frames);
+		}
+	} catch {
+		// The router was closed: the server stopped.
 	}
 }

@@ -18,6 +18,15 @@ Rules (memberlist's, adapted to a mesh whose incarnation is the process start ti
   bringing it back; only the member itself (data plane or `join`) with a newer incarnation does.
 - Static members (`--peer`, legacy Python nodes included) are never forgotten and their links are
   the node's own: the table never closes them.
+- A member silenced by this node's own inbound blackhole (a partition) turns dead like any silent
+  one, but its live link is kept, with no backoff: the link is fine, we are ignoring it. So when
+  the blackhole lifts it is heard at once, however long the partition lasted (memberlist keeps
+  probing a dead member's address the same way; the fault is ours, not the network's).
+- Sparse mesh (`fanout`, fanout.ts): past a size, only k picked members are subscribed; the others
+  are known from gossip alone, so our silence ages only the picks. A pick heard and then silent past
+  its TTL is dead, as in a full mesh; a pick never heard since it was picked is only dropped (and not
+  picked again for a minute), since spreading its death would be spreading a guess. Either is replaced.
+  Dead members are still probed with backoff, as in a full mesh.
 - At most `maxMembers` members besides this node; only unicast `tcp://host:port` endpoints (and with
   CURVE only those the allow file lists, through `endpointAllowed`). Every refusal is counted.
 */
@@ -25,6 +34,7 @@ Rules (memberlist's, adapted to a mesh whose incarnation is the process start ti
 import type {Member, MemberState} from '../protocol.js';
 import {isPrintableId} from '../../mesh/model/wire.js';
 import {endpointRefusal, usableControl} from './endpoints.js';
+import {FanoutPicker, type FanoutPolicy} from './fanout.js';
 
 export type MemberRefusal =
 	| 'bad-member'
@@ -68,6 +78,10 @@ export type MemberTableOptions = {
 	endpointAllowed?: (endpoint: string) => boolean;
 	/** Added to `nowMs` to give `changedAtMs` (wall clock). @default 0 */
 	wallClockOffsetMs?: number;
+	/** `--fanout`: subscribe to k members picked at random once the mesh is large (fanout.ts). @default a full mesh */
+	fanout?: FanoutPolicy;
+	/** Draws for the fan-out's picks. @default Math.random */
+	random?: () => number;
 };
 
 /** Direct evidence from the data plane. */
@@ -80,6 +94,9 @@ export type Heard = {
 	/** When it was last heard (monotonic); default now. */
 	atMs?: number;
 };
+
+/** A member as this node lists it: `coupled` when we hold a data link to it and hear it (its phase is in our coupling sum). */
+export type KnownMember = Member & {coupled?: boolean};
 
 export type MemberRecord = Member & {
 	/** Last direct evidence (monotonic); undefined: known only from gossip or a join. */
@@ -104,17 +121,26 @@ type Dial = {
 
 export type DialPlan = {subscribe: string[]; unsubscribe: string[]};
 
+/** Member ids this node's own inbound blackhole silences (`'all'`: a blackhole on every peer). */
+export type Silenced = ReadonlySet<string> | 'all';
+
 export type JoinResult = {ok: true} | {ok: false; error: 'bad-request' | 'too-many-members'; message: string};
 
 const STATE_RANK: Record<MemberState, number> = {alive: 0, suspect: 1, dead: 2};
+/** A pick never heard within its TTL is not picked again for this long (it may still be picked by others). */
+const UNREACHABLE_PICK_MS = 60_000;
 const STATES = new Set<string>(['alive', 'suspect', 'dead']);
 
 export class MemberTable {
-	readonly #options: Required<Omit<MemberTableOptions, 'selfEndpoint'>> & {selfEndpoint: string | undefined};
+	readonly #options: Required<Omit<MemberTableOptions, 'selfEndpoint' | 'fanout' | 'random'>> & {selfEndpoint: string | undefined};
+	/** Undefined: a full mesh, every member subscribed. */
+	readonly #fanout: FanoutPicker | undefined;
 	readonly #members = new Map<string, MemberRecord>();
 	/** Forgotten ids and the incarnation they had, with when they were forgotten. */
 	readonly #tombstones = new Map<string, {incarnation: number; atMs: number}>();
 	readonly #dials = new Map<string, Dial>();
+	/** Sparse mesh: picks never heard from here, and until when they are not picked again. */
+	readonly #unreachable = new Map<string, number>();
 	/** Endpoints whose links belong to the node (static peers): never closed by the plan. */
 	readonly #pinned = new Set<string>();
 	readonly #refused = new Map<MemberRefusal, number>();
@@ -135,6 +161,7 @@ export class MemberTable {
 			endpointAllowed: options.endpointAllowed ?? (() => true),
 			wallClockOffsetMs: options.wallClockOffsetMs ?? 0,
 		};
+		this.#fanout = options.fanout === undefined ? undefined : new FanoutPicker({...options.fanout, random: options.random ?? Math.random});
 	}
 
 	/** Members besides this node, any state. */
@@ -156,13 +183,40 @@ export class MemberTable {
 		return this.#members.get(id);
 	}
 
-	/** Every member besides this node, as the `members` op lists them. */
-	members(): Member[] {
-		return [...this.#members.values()].map((record) => toMember(record));
+	/** Every member besides this node, as the `members` op lists them; given `nowMs`, each says whether it is coupled. */
+	members(nowMs?: number): KnownMember[] {
+		return [...this.#members.values()].map((record) => (nowMs === undefined ? toMember(record) : {...toMember(record), coupled: this.#coupled(record, nowMs)}));
+	}
+
+	/** How many members are coupled now: heard within their TTL on a link we hold (picked, or static). */
+	coupledCount(nowMs: number): number {
+		let count = 0;
+		for (const record of this.#members.values()) {
+			count += this.#coupled(record, nowMs) ? 1 : 0;
+		}
+
+		return count;
 	}
 
 	records(): Iterable<MemberRecord> {
 		return this.#members.values();
+	}
+
+	/**
+	Forget a member now, as if its reconnect timeout had passed: it came back as an observer
+	(`--observe`) at a newer incarnation, and an observer's endpoint is never dialled. Not while we
+	hear it (our own ears outrank a request: a listed key could otherwise cut any member out) nor a
+	static one; undefined then.
+	*/
+	forget(id: string, nowMs: number): MemberEvent[] | undefined {
+		const record = this.#members.get(id);
+		if (record === undefined || record.static || (record.heardAtMs !== undefined && nowMs - record.heardAtMs < this.#options.ttlMs)) {
+			return undefined;
+		}
+
+		this.#members.delete(id);
+		this.#tombstones.set(id, {incarnation: record.incarnation, atMs: nowMs});
+		return [this.#event('member-forgotten', record, 'came back as an observer')];
 	}
 
 	/** A static `--peer` endpoint: its link is the node's, never closed here. */
@@ -324,6 +378,25 @@ export class MemberTable {
 				continue;
 			}
 
+			// Sparse mesh: we hear only our picks (and static peers); the others' state is gossip's word.
+			const sparse = this.#fanout?.sparse === true && !record.static;
+			const pickedAtMs = sparse ? this.#fanout?.pickedAtMs(record.id) : undefined;
+			if (sparse && pickedAtMs === undefined) {
+				continue;
+			}
+
+			if (pickedAtMs !== undefined && (record.heardAtMs ?? Number.NEGATIVE_INFINITY) < pickedAtMs) {
+				// A pick not heard since it was picked is no proof of death (a slow first connection, a path
+				// from here only): it is dropped and not picked again for a while, and gossip keeps its say.
+				// Declared dead, it would be spread as dead to members that cannot check it.
+				if (nowMs - pickedAtMs >= ttlMs) {
+					this.#unreachable.set(record.id, nowMs + UNREACHABLE_PICK_MS);
+				}
+
+				continue;
+			}
+
+			// A pick's silence counts from when it was heard since it was picked.
 			const silentMs = nowMs - (record.heardAtMs ?? record.learnedAtMs);
 			if (silentMs >= ttlMs) {
 				this.#setState(record, 'dead', nowMs);
@@ -357,18 +430,33 @@ export class MemberTable {
 	TTL stays subscribed; any other (never heard, or dead) is probed: subscribed for `probeMs` (the
 	first probe of a new member for its TTL), then dropped until the next backoff step. So each
 	endpoint is dialled at most once per step, whatever gossip says.
+
+	`silenced`: members whose silence is this node's own doing (an inbound blackhole on their link,
+	as a partition sets). They may be dead to us, but their link is fine: a live link is kept open,
+	without backoff, so that they are heard the moment the blackhole lifts.
 	*/
-	plan(nowMs: number): DialPlan {
+	plan(nowMs: number, silenced?: Silenced): DialPlan {
 		const plan: DialPlan = {subscribe: [], unsubscribe: []};
-		const wanted = new Map<string, 'live' | 'probe'>();
+		const fanout = this.#fanout?.update(this.#candidates(nowMs), nowMs);
+		const picks = fanout?.mode === 'sparse' ? fanout.picks : undefined;
+		const wanted = new Map<string, 'live' | 'hold' | 'probe'>();
 		for (const record of this.#members.values()) {
 			if (record.endpoint === this.#options.selfEndpoint) {
 				continue;
 			}
 
-			const live = record.state !== 'dead' && record.heardAtMs !== undefined && nowMs - record.heardAtMs < this.#options.ttlMs;
-			if (live || wanted.get(record.endpoint) === undefined) {
-				wanted.set(record.endpoint, live ? 'live' : 'probe');
+			const picked = picks?.has(record.id) === true;
+			if (picks !== undefined && !picked && record.state !== 'dead' && !record.static) {
+				// Known, not picked: no link (a dead member is still probed with backoff, as in a full mesh).
+				continue;
+			}
+
+			// A pick is held open until it is heard, or until its silence makes it dead (sweep) and it is replaced.
+			const live = (record.state !== 'dead' && record.heardAtMs !== undefined && nowMs - record.heardAtMs < this.#options.ttlMs) || picked;
+			const held = !live && silenced !== undefined && (silenced === 'all' || silenced.has(record.id));
+			const want = live ? 'live' : (held ? 'hold' : 'probe');
+			if (want !== 'probe' || wanted.get(record.endpoint) === undefined) {
+				wanted.set(record.endpoint, want);
 			}
 		}
 
@@ -398,6 +486,12 @@ export class MemberTable {
 				continue;
 			}
 
+			if (want === 'hold' && dial.subscribed && !dial.probing) {
+				// Silent because we ignore it: the link stays, and the backoff does not grow.
+				dial.step = 0;
+				continue;
+			}
+
 			if (dial.subscribed) {
 				// A live link whose member fell silent is dropped at once; a probe when its window is over.
 				if (!dial.probing || nowMs - dial.openedAtMs >= dial.windowMs) {
@@ -420,6 +514,34 @@ export class MemberTable {
 		}
 
 		return plan;
+	}
+
+	/** Members the fan-out may pick: alive or suspect, not static (their links are the node's), not us. */
+	#candidates(nowMs: number): string[] {
+		for (const [id, untilMs] of this.#unreachable) {
+			if (nowMs >= untilMs || !this.#members.has(id)) {
+				this.#unreachable.delete(id);
+			}
+		}
+
+		const ids: string[] = [];
+		for (const record of this.#members.values()) {
+			if (record.state !== 'dead' && !record.static && record.endpoint !== this.#options.selfEndpoint && !this.#unreachable.has(record.id)) {
+				ids.push(record.id);
+			}
+		}
+
+		return ids;
+	}
+
+	/** In our coupling sum: heard within its TTL over a link we hold (every member in a full mesh; a pick or a static peer in a sparse one). */
+	#coupled(record: MemberRecord, nowMs: number): boolean {
+		return (
+			record.state !== 'dead'
+			&& record.heardAtMs !== undefined
+			&& nowMs - record.heardAtMs < this.#options.ttlMs
+			&& (record.static || this.#fanout === undefined || this.#fanout.isPicked(record.id))
+		);
 	}
 
 	#open(dial: Dial, endpoint: string, nowMs: number, windowMs: number, plan: DialPlan): void {
@@ -459,7 +581,8 @@ export class MemberTable {
 			return undefined;
 		}
 
-		if (fields.id === this.#options.selfId) {
+		// Observers are listed by the nodes they joined and never spread by gossip (observers.ts).
+		if (fields.id === this.#options.selfId || fields.observer === true) {
 			return undefined;
 		}
 

@@ -7,8 +7,13 @@ Membership at run time: join a mesh through one address, keep every member's dat
   am; subscribe to me"), so links are made both ways without waiting for gossip.
 - Anti-entropy (memberlist's push/pull): every gossip interval, pull `members` from one random live
   member with a control plane and merge what it says (member-table.ts decides what to believe).
+- Sparse mesh (`--fanout`): past a size, the dial plan subscribes to k members picked at random and
+  replaces a pick that dies (fanout.ts); a `join` then makes us a candidate, not a sure link.
 - A seed that does not answer is retried with backoff, as Serf's retry-join: a `join-retry` event,
   never a fatal error. `dns:` seeds are resolved again every 30 s.
+- Observers (`--observe`): a node that only watches joins like any other, with `observer: true`, and
+  sends that join again every OBSERVER_REFRESH_MS, since it publishes nothing that could say it is
+  alive. Members list it (observers.ts) and never subscribe to it.
 
 The table is pure; this file holds the timers, the node, the control client and the resolver.
 */
@@ -16,9 +21,11 @@ The table is pure; this file holds the timers, the node, the control client and 
 import {performance} from 'node:perf_hooks';
 import type {EventDetails} from '../../mesh/snapshot.js';
 import type {ControlClient} from '../control/client.js';
-import type {JoinAnnouncement, Member} from '../protocol.js';
-import {MemberTable, type JoinResult, type MemberEvent, type MemberRefusal} from './member-table.js';
-import {createSeedResolver, DNS_REFRESH_MS, parseJoinTarget, resolveSeeds, type JoinTarget, type SeedResolver} from './seeds.js';
+import {OBSERVER_REFRESH_MS, type JoinAnnouncement, type Member} from '../protocol.js';
+import {MemberTable, type JoinResult, type KnownMember, type MemberEvent, type MemberRefusal, type Silenced} from './member-table.js';
+import type {FanoutPolicy} from './fanout.js';
+import {ObserverTable, type ObserverRefusal} from './observers.js';
+import {allowedSeeds, createSeedResolver, DNS_REFRESH_MS, parseJoinTarget, resolveSeeds, type JoinTarget, type SeedResolver} from './seeds.js';
 
 export type MembershipEventKind = 'member-joined' | 'member-dead' | 'member-forgotten' | 'join-retry';
 
@@ -29,9 +36,13 @@ export type MembershipNode = {
 	readonly endpoint: string;
 	/** The control endpoint the node announces, if it has a control plane. */
 	readonly control: string | undefined;
+	/** The node only watches (`--observe`): it publishes nothing, and joins as an observer. */
+	readonly observer?: boolean;
 	snapshot(): {peers: ReadonlyArray<{id: string; state: string; lastSeenMs: number; incarnation: number; endpoint?: string; via?: string; control?: string}>};
 	addPeer(endpoint: string): void;
 	removePeer(endpoint: string): void;
+	/** The faults in force: an inbound blackhole explains a member's silence, and its link is kept (member-table.ts). */
+	faults?(): {all?: {blackhole: boolean}; peers: Readonly<Record<string, {blackhole: boolean}>>};
 };
 
 /** The part of the control client membership uses (control/client.ts). */
@@ -63,6 +74,12 @@ export type MembershipOptions = {
 	loopMs?: number;
 	/** A seed is given this long to be heard before it counts as not answering. @default 3000 */
 	seedProbeMs?: number;
+	/** `--fanout`: past `fullMeshUpTo` members, subscribe to k picked at random (fanout.ts). @default a full mesh */
+	fanout?: FanoutPolicy;
+	/** An observer sends its join to each member again this often. @default OBSERVER_REFRESH_MS */
+	observerRefreshMs?: number;
+	/** An observer that has not joined again for this long is forgotten. @default OBSERVER_TTL_MS */
+	observerTtlMs?: number;
 };
 
 export type MembershipStats = {
@@ -72,7 +89,9 @@ export type MembershipStats = {
 	pulls: number;
 	pullFailures: number;
 	joinsSent: number;
-	refused: Partial<Record<MemberRefusal, number>>;
+	/** Observers that joined this node and are listed now. */
+	observers: number;
+	refused: Partial<Record<MemberRefusal | ObserverRefusal, number>>;
 };
 
 type Seed = {
@@ -97,6 +116,7 @@ const PULL_TIMEOUT_MS = 2000;
 export class Membership {
 	readonly #options: MembershipOptions;
 	readonly #table: MemberTable;
+	readonly #observers: ObserverTable;
 	readonly #targets: JoinTarget[];
 	readonly #seeds = new Map<string, Seed>();
 	readonly #random: () => number;
@@ -126,7 +146,10 @@ export class Membership {
 			reconnectTimeoutMs: options.reconnectTimeoutMs ?? 600_000,
 			endpointAllowed: options.endpointAllowed,
 			wallClockOffsetMs: performance.timeOrigin,
+			fanout: options.fanout,
+			random: this.#random,
 		});
+		this.#observers = new ObserverTable({selfId: options.node.id, ttlMs: options.observerTtlMs, wallClockOffsetMs: performance.timeOrigin});
 		for (const endpoint of options.staticPeers) {
 			this.#table.pin(endpoint);
 		}
@@ -171,8 +194,11 @@ export class Membership {
 		clearInterval(this.#dnsTimer);
 	}
 
-	/** Every member this node knows, itself first: what the `members` op answers. */
-	members(): Member[] {
+	/**
+	Every member this node knows, itself first: what the `members` op answers. Each other member says
+	whether it is `coupled` (we hold its data link and hear it) or only known (`--fanout`: not picked).
+	*/
+	members(): KnownMember[] {
 		const {node} = this.#options;
 		const self: Member = {
 			id: node.id,
@@ -183,13 +209,23 @@ export class Membership {
 			legacy: false,
 			// Our own state has not changed since we started.
 			changedAtMs: node.incarnation,
+			...(node.observer === true ? {observer: true} : {}),
 		};
-		return [self, ...this.#table.members()];
+		return [self, ...this.#table.members(performance.now()), ...this.#observers.members()];
 	}
 
-	/** The `join` op: a member announces itself; we subscribe to it (through the dial plan). */
+	/** The `join` op: a member announces itself; we subscribe to it (through the dial plan). An observer is listed only. */
 	join(announcement: JoinAnnouncement): JoinResult {
 		const nowMs = performance.now();
+		if (announcement.observer === true) {
+			return this.#joinObserver(announcement, nowMs);
+		}
+
+		// An observer that came back as a member (a newer process without --observe).
+		if ((this.#observers.incarnationOf(announcement.id) ?? Number.POSITIVE_INFINITY) < announcement.incarnation) {
+			this.#observers.remove(announcement.id);
+		}
+
 		const {result, events} = this.#table.announce(announcement, nowMs);
 		this.#report(events);
 		if (result.ok) {
@@ -206,8 +242,32 @@ export class Membership {
 			pulls: this.#pulls,
 			pullFailures: this.#pullFailures,
 			joinsSent: this.#joinsSent,
-			refused: this.#table.refused(),
+			observers: this.#observers.size,
+			refused: {...this.#table.refused(), ...this.#observers.refused()},
 		};
+	}
+
+	#joinObserver(announcement: JoinAnnouncement, nowMs: number): JoinResult {
+		const member = this.#table.get(announcement.id);
+		if (member !== undefined && typeof announcement.incarnation === 'number') {
+			if (member.incarnation >= announcement.incarnation) {
+				// The same process cannot be both: a member's id is taken until it restarts.
+				return {ok: false, error: 'bad-request', message: `${announcement.id} is a member at incarnation ${member.incarnation}; an observer needs a newer one`};
+			}
+
+			// It came back as an observer: stop dialling the member it was, once we no longer hear that one.
+			const forgotten = this.#table.forget(announcement.id, nowMs);
+			if (forgotten === undefined) {
+				return {ok: false, error: 'bad-request', message: `${announcement.id} is a member this node hears; an observer with its id must wait until it is silent`};
+			}
+
+			this.#report(forgotten);
+			this.#applyPlan(nowMs);
+		}
+
+		const {result, events} = this.#observers.announce(announcement, nowMs);
+		this.#report(events);
+		return result;
 	}
 
 	/** Merge a member list as if a pull had returned it (the `members` subcommand and tests use it). */
@@ -223,6 +283,7 @@ export class Membership {
 		const nowMs = performance.now();
 		this.#observe(nowMs);
 		this.#report(this.#table.sweep(nowMs));
+		this.#report(this.#observers.sweep(nowMs));
 		this.#applyPlan(nowMs);
 		this.#tendSeeds(nowMs);
 		this.#sendJoins(nowMs);
@@ -241,6 +302,11 @@ export class Membership {
 				continue;
 			}
 
+			// An observer publishes nothing: heard on the data plane at a newer incarnation, it is a member again.
+			if ((this.#observers.incarnationOf(peer.id) ?? Number.POSITIVE_INFINITY) < peer.incarnation) {
+				this.#observers.remove(peer.id);
+			}
+
 			this.#report(this.#table.heard({id: peer.id, endpoint, control: peer.control, incarnation: peer.incarnation, atMs: nowMs - peer.lastSeenMs}, nowMs));
 			const seed = this.#seeds.get(endpoint) ?? (peer.via === undefined ? undefined : this.#seeds.get(peer.via));
 			if (seed !== undefined) {
@@ -255,7 +321,7 @@ export class Membership {
 
 	#applyPlan(nowMs: number): void {
 		const {node} = this.#options;
-		const plan = this.#table.plan(nowMs);
+		const plan = this.#table.plan(nowMs, this.#silenced());
 		for (const endpoint of plan.unsubscribe) {
 			if (!this.#seeds.has(endpoint)) {
 				node.removePeer(endpoint);
@@ -265,6 +331,21 @@ export class Membership {
 		for (const endpoint of plan.subscribe) {
 			node.addPeer(endpoint);
 		}
+	}
+
+	/** Members our own inbound blackhole silences: their links are kept while it lasts. */
+	#silenced(): Silenced | undefined {
+		const faults = this.#options.node.faults?.();
+		if (faults === undefined) {
+			return undefined;
+		}
+
+		if (faults.all?.blackhole === true) {
+			return 'all';
+		}
+
+		const ids = Object.entries(faults.peers).filter(([, fault]) => fault.blackhole).map(([id]) => id);
+		return ids.length === 0 ? undefined : new Set(ids);
 	}
 
 	#addSeed(endpoint: string, from: string | undefined, nowMs: number): void {
@@ -329,11 +410,13 @@ export class Membership {
 			try {
 				// eslint-disable-next-line no-await-in-loop -- one name at a time; there are few.
 				const endpoints = await resolveSeeds(this.#resolver!, target.name, target.port);
+				const {endpointAllowed} = this.#options;
+				// With CURVE, pod IPs the allow file does not list are looked up for the names it does (PTR).
+				// eslint-disable-next-line no-await-in-loop -- as above.
+				const seeds = endpointAllowed === undefined ? endpoints : await allowedSeeds(this.#resolver!, endpoints, endpointAllowed);
 				const nowMs = performance.now();
-				for (const endpoint of endpoints) {
-					if (this.#options.endpointAllowed?.(endpoint) ?? true) {
-						this.#addSeed(endpoint, label, nowMs);
-					}
+				for (const endpoint of seeds) {
+					this.#addSeed(endpoint, label, nowMs);
 				}
 			} catch (error) {
 				if (this.#running) {
@@ -405,9 +488,14 @@ export class Membership {
 		this.#seeds.clear();
 	}
 
-	/** One `join` to each member we hear that has a control plane, per incarnation of it. */
+	/**
+	One `join` to each member we hear that has a control plane, per incarnation of it; an observer's
+	again every refresh interval, since nothing else tells the member it is still there.
+	*/
 	#sendJoins(nowMs: number): void {
 		const {node} = this.#options;
+		const observer = node.observer === true;
+		const refreshMs = this.#options.observerRefreshMs ?? OBSERVER_REFRESH_MS;
 		for (const record of this.#table.records()) {
 			if (this.#inFlight >= MAX_REQUESTS_IN_FLIGHT) {
 				return;
@@ -433,10 +521,13 @@ export class Membership {
 				endpoint: node.endpoint,
 				...(node.control === undefined ? {} : {control: node.control}),
 				incarnation: node.incarnation,
+				...(observer ? {observer: true} : {}),
 			};
 			this.#options.client.request(record.control, request, PULL_TIMEOUT_MS).then((reply) => {
 				if (!reply.ok) {
 					this.#joined.set(record.id, {incarnation, retryAtMs: performance.now() + JOIN_RETRY_MS});
+				} else if (observer) {
+					this.#joined.set(record.id, {incarnation, retryAtMs: performance.now() + refreshMs});
 				}
 			}, () => {
 				this.#joined.set(record.id, {incarnation, retryAtMs: performance.now() + JOIN_RETRY_MS});

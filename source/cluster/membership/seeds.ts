@@ -1,6 +1,8 @@
 /**
 The seeds of `--join`: data endpoints given outright, and `dns:NAME:PORT` names whose A and AAAA
-records each give one (a Kubernetes headless Service lists every pod that way).
+records each give one (a Kubernetes headless Service lists every pod that way). With CURVE, an
+address the allow file does not list is looked up backwards (PTR) for a name it does list: the
+allow file names pods by their stable DNS names, the A records give their changing IPs.
 
 The resolver honours /etc/resolv.conf. `CHORUS_DNS_SERVERS` (comma-separated `host` or
 `host:port`, e.g. `10.213.0.11:53`) or the `servers` option points it at other servers instead:
@@ -57,7 +59,12 @@ export function parseJoinTarget(text: string): JoinTarget {
 export type SeedResolver = {
 	resolve4(name: string): Promise<string[]>;
 	resolve6(name: string): Promise<string[]>;
+	/** PTR records of an address. Optional: without it, addresses are seeds as they are. */
+	reverse?(address: string): Promise<string[]>;
 };
+
+/** Names one address may give back; a PTR answer with more is cut here. */
+const MAX_NAMES_PER_ADDRESS = 8;
 
 /** A resolver that honours /etc/resolv.conf, or `servers` / CHORUS_DNS_SERVERS when given. */
 export function createSeedResolver(servers: readonly string[] | undefined = serversFromEnvironment()): SeedResolver {
@@ -93,4 +100,36 @@ export async function resolveSeeds(resolver: SeedResolver, name: string, port: n
 	return [...new Set(addresses.map((address) => tcpEndpoint(address, port)))]
 		.filter((endpoint) => endpointRefusal(endpoint) === undefined)
 		.slice(0, MAX_DNS_SEEDS);
+}
+
+/**
+The seeds of `endpoints` that `allowed` accepts (with CURVE: those the allow file gives a key for).
+An address it does not accept is asked for its PTR records, and each name's endpoint on the same
+port is taken if accepted: Kubernetes answers a StatefulSet pod's IP, behind a headless Service,
+with the pod's stable name (`chorus-0.chorus.NS.svc.cluster.local`), which is what the allow file
+and `--advertise` use. An address with no accepted name is dropped; lookups that fail are dropped.
+*/
+export async function allowedSeeds(resolver: SeedResolver, endpoints: readonly string[], allowed: (endpoint: string) => boolean): Promise<string[]> {
+	const seeds = await Promise.all(endpoints.map(async (endpoint) => {
+		if (allowed(endpoint)) {
+			return [endpoint];
+		}
+
+		const match = /^tcp:\/\/\[?([^\]]+?)\]?:(\d+)$/.exec(endpoint);
+		if (match === null || resolver.reverse === undefined) {
+			return [];
+		}
+
+		let names: string[];
+		try {
+			names = await resolver.reverse(match[1]!);
+		} catch {
+			return [];
+		}
+
+		return names.slice(0, MAX_NAMES_PER_ADDRESS)
+			.map((name) => `tcp://${name.replace(/\.$/, '').toLowerCase()}:${match[2]!}`)
+			.filter((candidate) => endpointRefusal(candidate) === undefined && allowed(candidate));
+	}));
+	return [...new Set(seeds.flat())];
 }

@@ -5,7 +5,7 @@ bars included) and every operator action; a headless node records a snapshot eve
 Both record every event. Mesh views (the control plane's `view`) go through `view()`.
 */
 
-import type {MeshController, PeerActionResult, SessionEvent, SessionSnapshot} from '../../session/controller.js';
+import type {MemberFault, MeshController, PartitionShape, PeerActionResult, SessionEvent, SessionSnapshot} from '../../session/controller.js';
 import {UI_LISTENING} from '../../session/replay-session.js';
 import {RECORDING_FORMAT, RECORDING_VERSION, type RecordingHeader, type RecordingTrailer} from './format.js';
 import {RecordingWriter, type RecordingWriterOptions} from './writer.js';
@@ -84,8 +84,9 @@ export class Recorder {
 	}
 
 	/**
-	A mesh view from the control plane (its `view` op), when the node has one: replay shows the last
-	one in its mesh view. Views are dropped like snapshots when the disk falls behind.
+	A mesh view: the matrix the mesh watch built from the members' `view` replies, compact
+	(session/mesh-record.ts encodes it; replay decodes the last one for its mesh view). Views are
+	dropped like snapshots when the disk falls behind.
 	*/
 	view(view: unknown): void {
 		this.#records++;
@@ -188,6 +189,23 @@ export function recordingActions(controller: MeshController, recorder: Recorder)
 		killPeer: async (id) => act('kill-peer', id, async () => controller.killPeer(id)),
 		togglePausePeer: async (id) => act('toggle-pause-peer', id, async () => controller.togglePausePeer(id)),
 		revivePeer: async (id) => act('revive-peer', id, async () => controller.revivePeer(id)),
+		// The mesh-wide calls, where the controller has them: the view's reads pass through, the actions are recorded.
+		...(controller.meshMatrix === undefined ? {} : {meshMatrix: () => controller.meshMatrix!()}),
+		...(controller.watchMesh === undefined
+			? {}
+			: {
+				watchMesh(on: boolean) {
+					controller.watchMesh!(on);
+				},
+			}),
+		...(controller.setMemberFault === undefined
+			? {}
+			: {setMemberFault: async (member: string, fault: MemberFault) => act('set-member-fault', member, async () => controller.setMemberFault!(member, fault))}),
+		...(controller.partition === undefined
+			? {}
+			: {partition: async (shape: PartitionShape, selected: string | undefined) => act(`partition-${shape}`, selected ?? 'all', async () => controller.partition!(shape, selected))}),
+		...(controller.clearAll === undefined ? {} : {clearAll: async () => act('clear-all', 'all', async () => controller.clearAll!())}),
+		...(controller.stopMember === undefined ? {} : {stopMember: async (member: string) => act('stop-member', member, async () => controller.stopMember!(member))}),
 		stop: async () => controller.stop(),
 	};
 }

@@ -15,7 +15,7 @@ import {NO_INBOUND_FAULT} from '../../../source/mesh/model/fault-types.js';
 import {App} from '../../../source/ui/app.js';
 import {MeshStore} from '../../../source/ui/mesh-store.js';
 import {createTerminalScreen} from '../../../source/ui/terminal/terminal-screen.js';
-import {FixedController, peer, settle, snapshot} from '../fixtures.js';
+import {FixedController, meshMatrix, memberIds, MeshFixedController, peer, settle, snapshot} from '../fixtures.js';
 
 const initialChalkLevel = chalk.level;
 afterEach(() => {
@@ -162,6 +162,70 @@ describe('painter', () => {
 			}
 		});
 	}
+
+	for (const [count, columns, rows] of [
+		[8, 80, 24],
+		[199, 80, 24],
+	] as const) {
+		test(`the mesh view of ${count + 1} members at ${columns}×${rows}, painted, is plain Ink's, cell for cell`, async () => {
+			chalk.level = 3;
+			const meshOf = () => {
+				const ids = memberIds(count);
+				const matrix = meshMatrix(ids, {legacy: ['n5'], errors: {n3: 'timeout'}, cell: (row, column) => (column === 'n2' && row !== 'n2' ? 'evicted' : undefined)});
+				return new MeshFixedController(snapshot(ids.map((id) => peer(id))), matrix);
+			};
+
+			const screens = [open(meshOf(), true, columns, rows), open(meshOf(), false, columns, rows)];
+			try {
+				for (const screen of screens) {
+					await screen.press('m');
+
+					await screen.resample();
+
+					await screen.press('j', 'j', 'j');
+
+					await screen.finish();
+				}
+
+				const [painted, plain] = screens.map((screen) => screen.terminal);
+				expect(text(painted!)).toContain('OBSERVER');
+				expect(text(painted!)).toContain('no control plane');
+				expect(cells(painted!)).toEqual(cells(plain!));
+			} finally {
+				for (const screen of screens) {
+					screen.terminal.dispose();
+				}
+			}
+		});
+	}
+
+	test('a new pull of 200 members writes a few hundred bytes: the rows on screen that changed', async () => {
+		chalk.level = 3;
+		const ids = memberIds(199);
+		const controller = new MeshFixedController(snapshot(ids.map((id) => peer(id))), meshMatrix(ids));
+		const screen = open(controller, true, 120, 40);
+		try {
+			await screen.press('m');
+			await screen.resample();
+			await settle(40);
+			const before = screen.bytes();
+			// The next pull: every row a little older, one member no longer heard by the first rows.
+			const last = controller.matrix!;
+			controller.matrix = {
+				...last,
+				pulledAtWallMs: last.pulledAtWallMs + 1000,
+				rows: last.rows.map((row, index) => ({...row, ageMs: row.ageMs + 40, cells: index < 3 ? {...row.cells, n7: 'evicted' as const} : row.cells})),
+			};
+			await screen.resample();
+			const written = screen.bytes() - before;
+			expect(written).toBeGreaterThan(0);
+			expect(written).toBeLessThan(3000);
+			await screen.finish();
+			expect(text(screen.terminal)).toMatch(/NOT ALIVE/);
+		} finally {
+			screen.terminal.dispose();
+		}
+	});
 
 	test('a sample that changes a few numbers writes a few hundred bytes', async () => {
 		chalk.level = 3;
