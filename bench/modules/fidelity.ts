@@ -379,7 +379,7 @@ const RUNS_END = '<!-- /runs -->';
 export function runLine(report: FidelityReport): string {
 	const c = compare(report);
 	const late = report.runs.filter((run) => run.late).length;
-	return `- ${report.date.slice(0, 16).replace('T', ' ')} UTC, ${f(report.elapsedS, 0)} s, load average ${f(report.loadAverage.start, 0)} → ${f(report.loadAverage.end, 0)}: ${late} of ${report.runs.length} runs late; Ω ${f(c.omegaErrorPct, 2)} %, r ${f(c.rError, 3)}, onset ${f(c.onsetErrorPct, 1)} %, delay Ω ${f(c.delayOmegaErrorPct, 2)} % and r ${f(c.delayRError, 3)} (n/a: nothing on time to judge).`;
+	return `- ${report.date.slice(0, 16).replace('T', ' ')} UTC, ${f(report.elapsedS, 0)} s, load average ${f(report.loadAverage.start, 0)} → ${f(report.loadAverage.end, 0)}: ${late} of ${report.runs.length} runs late; Ω ${f(c.omegaErrorPct, 2)} %, r ${f(c.rError, 3)}, onset ${f(c.onsetErrorPct, 1)} %, delay Ω ${f(c.delayOmegaErrorPct, 2)} % and r ${f(c.delayRError, 3)}${late === report.runs.length ? ' (n/a: nothing on time to judge)' : ''}.`;
 }
 
 /** Write fidelity.md (keeping the lines of earlier runs) and the plot. */
