@@ -201,8 +201,9 @@ export class ZmtpDealer {
 			return;
 		}
 
-		// Exponential, capped, with jitter: a peer that hangs up on every dial is not redialled ten times a second.
-		const delayMs = this.#backoffMs * (0.75 + Math.random() * 0.5);
+		// Exponential, capped, with jitter: a peer that hangs up on every dial is not redialled ten times a
+		// second. The cap holds after the jitter too, as libzmq's reconnect_ivl_max.
+		const delayMs = Math.min(this.#backoffMs * (0.75 + Math.random() * 0.5), this.#options.reconnectIntervalMaxMs);
 		this.#backoffMs = Math.min(this.#backoffMs * 2, this.#options.reconnectIntervalMaxMs);
 		this.#timer = setTimeout(() => {
 			this.#timer = undefined;

@@ -501,8 +501,9 @@ export class ZmtpSubscriber {
 
 		// Exponential, capped, with jitter, however the link failed (refused, closed at once, timed
 		// out): a publisher that hangs up on every dial is not redialled ten times a second, and peers
-		// that lost the same publisher do not all come back in the same millisecond.
-		const delayMs = this.#backoffMs * (0.75 + Math.random() * 0.5);
+		// that lost the same publisher do not all come back in the same millisecond. The cap holds after
+		// the jitter too, as libzmq's reconnect_ivl_max: a peer that comes back is heard within it.
+		const delayMs = Math.min(this.#backoffMs * (0.75 + Math.random() * 0.5), this.#options.reconnectIntervalMaxMs);
 		this.#backoffMs = Math.min(this.#backoffMs * 2, this.#options.reconnectIntervalMaxMs);
 		this.#redialTimer = setTimeout(() => {
 			this.#redialTimer = undefined;
