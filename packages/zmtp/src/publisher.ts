@@ -5,10 +5,10 @@ misses messages beyond its high-water mark.
 */
 
 import {createHash} from 'node:crypto';
-import net from 'node:net';
+import type net from 'node:net';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
 import {descriptorOf, writeNow} from './descriptor.js';
-import {formatTcpEndpoint, parseTcpEndpoint} from './endpoint.js';
+import {listenTcp} from './listener.js';
 import {encodeFrame, FLAG_MORE} from './frame.js';
 
 /**
@@ -276,31 +276,22 @@ export class ZmtpPublisher {
 			throw Object.assign(new Error('the publisher is closed'), {code: 'ENOTSOCK'});
 		}
 
-		const {host, port} = parseTcpEndpoint(endpoint, 'bind');
-		const server = net.createServer((socket) => {
-			this.#accept(socket);
-		});
-		await new Promise<void>((resolve, reject) => {
-			server.once('error', reject);
-			server.listen({host, port, exclusive: true}, () => {
-				server.off('error', reject);
-				resolve();
-			});
-		});
-		// Errors after listening must not crash the process. The one expected is a failed accept: out
-		// of descriptors (EMFILE), which libuv survives by accepting and closing the pending connection.
-		server.on('error', (error: NodeJS.ErrnoException) => {
-			const code = error.code ?? 'EUNKNOWN';
-			this.#refuse(code === 'EMFILE' || code === 'ENFILE' ? 'descriptors' : 'protocol', `accept failed: ${code}`);
-		});
+		const {server, endpoint: bound} = await listenTcp(
+			endpoint,
+			(socket) => {
+				this.#accept(socket);
+			},
+			(reason, message) => {
+				this.#refuse(reason, message);
+			},
+		);
 		if (this.#closed) {
 			server.close();
 			throw Object.assign(new Error('the publisher was closed while binding'), {code: 'ENOTSOCK'});
 		}
 
 		this.#servers.push(server);
-		const address = server.address() as net.AddressInfo;
-		return formatTcpEndpoint(address.address, address.port);
+		return bound;
 	}
 
 	/** One single-frame message to every subscriber whose subscriptions match; returns how many got it. */

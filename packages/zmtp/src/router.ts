@@ -15,9 +15,9 @@ handed up as they are read (no queue of our own), 64 KiB of a connection at a ti
 */
 
 import {randomBytes} from 'node:crypto';
-import net from 'node:net';
+import type net from 'node:net';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
-import {formatTcpEndpoint, parseTcpEndpoint} from './endpoint.js';
+import {listenTcp} from './listener.js';
 import {encodeMessage} from './frame.js';
 import {MessageAssembler} from './message-assembler.js';
 
@@ -94,30 +94,22 @@ export class ZmtpRouter {
 			throw Object.assign(new Error('the router is closed'), {code: 'ENOTSOCK'});
 		}
 
-		const {host, port} = parseTcpEndpoint(endpoint, 'bind');
-		const server = net.createServer((socket) => {
-			this.#accept(socket);
-		});
-		await new Promise<void>((resolve, reject) => {
-			server.once('error', reject);
-			server.listen({host, port, exclusive: true}, () => {
-				server.off('error', reject);
-				resolve();
-			});
-		});
-		// A failed accept (out of descriptors) must not crash the process: libuv survives it.
-		server.on('error', (error: NodeJS.ErrnoException) => {
-			const code = error.code ?? 'EUNKNOWN';
-			this.#refuse(code === 'EMFILE' || code === 'ENFILE' ? 'descriptors' : 'protocol', `accept failed: ${code}`);
-		});
+		const {server, endpoint: bound} = await listenTcp(
+			endpoint,
+			(socket) => {
+				this.#accept(socket);
+			},
+			(reason, message) => {
+				this.#refuse(reason, message);
+			},
+		);
 		if (this.#closed) {
 			server.close();
 			throw Object.assign(new Error('the router was closed while binding'), {code: 'ENOTSOCK'});
 		}
 
 		this.#servers.push(server);
-		const address = server.address() as net.AddressInfo;
-		return formatTcpEndpoint(address.address, address.port);
+		return bound;
 	}
 
 	/**
