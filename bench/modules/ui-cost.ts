@@ -25,9 +25,9 @@ import path from 'node:path';
 import process from 'node:process';
 import pty from '@lydell/node-pty';
 import xterm from '@xterm/headless';
-import {freePorts} from '../../test/helpers/ports.js';
 import {Measurements, type BenchContext, type BenchModule, type FigureSpec, type ModuleOutput} from '../lib/module.js';
 import {BENCH_DIST_DIR, CLI_PATH} from '../lib/paths.js';
+import {portBlock} from '../lib/ports.js';
 import {Child, cpuSeconds, cpuSecondsByThread, sleep} from '../lib/proc.js';
 import {quantile, round} from '../lib/stats.js';
 
@@ -161,7 +161,11 @@ const CONSOLE_ID = 'ui-console';
 
 async function measureOnce(count: number, screen: Screen, warmupS: number, windowS: number, measurements: Measurements): Promise<RunResult | undefined> {
 	const sockets = Math.ceil(count / PEERS_PER_SOCKET);
-	const [tuiPort, ...peerPorts] = await freePorts(sockets + 1);
+	// Ports below the ephemeral range (bench/lib/ports.ts): the worker binds a thousand control
+	// endpoints on port 0, and the kernel must not hand one of them the TUI's port before it binds.
+	// The TUI's control endpoint is named: its default (data port + 1) could be a peer's port.
+	const base = await portBlock(sockets + 2);
+	const [tuiPort, tuiControlPort, ...peerPorts] = Array.from({length: sockets + 2}, (_, index) => base + index);
 	const workDir = mkdtempSync(path.join(tmpdir(), 'chorus-ui-cost-'));
 	const frameLogPath = path.join(workDir, 'frames.json');
 	const mesh = screen === 'mesh';
@@ -175,7 +179,7 @@ async function measureOnce(count: number, screen: Screen, warmupS: number, windo
 		// A thousand control endpoints take a few seconds to bind on a busy machine.
 		await worker.waitForLine((line) => line === 'ready', 30_000);
 		const peerArgs = peerPorts.flatMap((port) => ['--peer', `tcp://127.0.0.1:${port}`]);
-		term = new Term(['--demo', '0', ...(mesh ? ['--id', CONSOLE_ID] : []), '--bind', `tcp://127.0.0.1:${tuiPort}`, ...peerArgs], {CHORUS_UI_FRAME_LOG: frameLogPath});
+		term = new Term(['--demo', '0', ...(mesh ? ['--id', CONSOLE_ID] : []), '--bind', `tcp://127.0.0.1:${tuiPort}`, '--control', String(tuiControlPort), ...peerArgs], {CHORUS_UI_FRAME_LOG: frameLogPath});
 		const peersPattern = /peers (\d+)/;
 		// The mesh view's header: `members N · K with a control plane` (N counts the console too).
 		const membersPattern = /members (\d+) · (\d+) with a control plane/;

@@ -9,12 +9,14 @@ opens, no thread or libzmq socket each.
 
 Each answers as a member of a synchronized mesh that hears every other peer (and the console, when
 named) alive: `view` (paged as the node pages it, with the same fields the node sends: whole peer
-objects, or with `brief: true`, the mesh console's form, `[id, state]` pairs) and `members`. Anything else gets `unknown-op`. The peer entries are rendered to
+objects, or with `brief: true`, the mesh console's form, `[id, state]` pairs with the table's digest,
+and nothing but the digest when the console's `since` matches it) and `members`. Anything else gets `unknown-op`. The peer entries are rendered to
 JSON once; a reply joins the page's entries and the member's phase of the moment (the phase its
 data frames carry), so answering costs the worker little next to the console that parses it.
 */
 
 import {ZmtpRouter} from '@chorus-tui/zmtp';
+import {peerTableDigest} from '../../source/cluster/control/ops.js';
 import {MAX_VIEW_BRIEF_PEERS, MAX_VIEW_PEERS} from '../../source/cluster/protocol.js';
 
 export type SyntheticPeer = {id: string; endpoint: string; offset: number};
@@ -96,6 +98,17 @@ export async function startControlPlanes(options: ControlPlanesOptions): Promise
 
 	const controlOf = new Map(peers.map((peer, index) => [peer.id, endpoints[index]!]));
 	const entries = ids.map((id) => ({id, json: entryOf(id, controlOf.get(id)), brief: JSON.stringify([id, 'alive'])}));
+	// Each member's table never changes: its digest (the node's own function) is computed once, when first asked.
+	const digests = new Map<number, string>();
+	const digestOf = (index: number) => {
+		let digest = digests.get(index);
+		if (digest === undefined) {
+			digest = peerTableDigest(entries.filter((entry) => entry.id !== peers[index]!.id).map((entry): [string, string] => [entry.id, 'alive']));
+			digests.set(index, digest);
+		}
+
+		return digest;
+	};
 
 	function answer(index: number, frame: Buffer): string {
 		let request: Record<string, unknown>;
@@ -122,7 +135,12 @@ export async function startControlPlanes(options: ControlPlanesOptions): Promise
 				const t = Date.now() - startedEpochMs;
 				if (brief) {
 					const node = {id: peer.id, incarnation, phase, omega: round4(omega), r, control: endpoints[index]};
-					return `${head},"brief":true,"t":${t},"node":${JSON.stringify(node)},"faults":{"peers":{}},"leasesMs":{},"peers":[${page.map((entry) => entry.brief).join(',')}],${tail}`;
+					const digest = digestOf(index);
+					const fields = `${head},"brief":true,"t":${t},"node":${JSON.stringify(node)},"faults":{"peers":{}},"leasesMs":{},"digest":"${digest}"`;
+					// As the node does (ops.ts): the peers left out when the console holds this table already.
+					return request['since'] === digest
+						? `${fields},"unchanged":true,"peers":[],"offset":0,"total":${others.length},"truncated":false}`
+						: `${fields},"peers":[${page.map((entry) => entry.brief).join(',')}],${tail}`;
 				}
 
 				const node = {id: peer.id, incarnation, lamport: 1, phase, r, endpoint: peer.endpoint, omega: round4(omega), hz: 10, control: endpoints[index]};

@@ -1,7 +1,7 @@
 /**
 Partitions by shape, as Jepsen's nemeses make them: from the members' ids, which groups there are
 and, for each member, the peers it must not hear (the per-link blackholes the control plane's
-`fault` op sets with `direction: 'link'`). Pure: no I/O, no randomness; the same ids give the same
+`fault` op sets, all of a member's at once with `direction: 'links'`, or one with `'link'`). Pure: no I/O, no randomness; the same ids give the same
 partition, so a scenario breaks a mesh the same way every run.
 
 - `halves`: the sorted ids split in two (the first half one larger when the count is odd); no link

@@ -82,6 +82,9 @@ export const MAX_MEMBERS_PER_REPLY = 2000;
 /** The most `[id, state]` pairs one brief `view` reply carries (about 40 KB): a 1,000-member mesh in one page. */
 export const MAX_VIEW_BRIEF_PEERS = 2000;
 
+/** The longest `since` a `view` request may carry: a digest is 8 hex characters; a longer one is a bad request. */
+export const MAX_VIEW_DIGEST_CHARS = 64;
+
 /** A reply is at most this long; a larger one is cut to a page with `truncated: true`. */
 export const MAX_REPLY_BYTES = 512 * 1024;
 
@@ -106,8 +109,14 @@ export type ControlRequest = RequestBase &
 		asks for the watcher's form: `brief: true` in the reply, `node` cut to id, incarnation, phase,
 		omega, r (and control), no `stats`, and `peers` as `[id, state]` pairs, up to MAX_VIEW_BRIEF_PEERS
 		a page. A console pulling every member each second parses a tenth of the JSON.
+
+		A brief reply carries `digest`, an opaque string that changes when the peer table's ids or states
+		do. `since: <digest>` asks to skip the peers when nothing changed: the reply then says
+		`unchanged: true`, with every other field as usual and `peers` empty. A steady mesh's console
+		then reads each member's phase and a few bytes, not its whole table, every second. A node that
+		predates it ignores `since` and answers in full, which a reader takes as a change.
 		*/
-		| {op: 'view'; offset?: number; limit?: number; brief?: boolean}
+		| {op: 'view'; offset?: number; limit?: number; brief?: boolean; since?: string}
 		| ({op: 'fault'} & FaultRequest)
 		| {op: 'clear'}
 		| {op: 'stop'}

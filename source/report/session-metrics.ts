@@ -1,5 +1,7 @@
 /**
-Serve a session's metrics when `--metrics` asks for them. prom-client and node:http are imported
+Serve a session's metrics when `--metrics` asks for them. The global r (`scope="global"`) is exported
+while the session's mesh watch runs: always on an observer (`--observe`), and on a console while its
+mesh view is open or a recording pulls. prom-client and node:http are imported
 here, on demand, so a node without `--metrics` never loads them (a headless node's RSS matters).
 */
 
@@ -23,8 +25,8 @@ export async function serveSessionMetrics(session: MeshSession, config: Config):
 	const {startMetricsServer} = await import('./metrics-server.js');
 	const {host, port} = config.metrics;
 	try {
-		return await startMetricsServer(
-			{snapshot: () => session.snapshot()},
+		const server = await startMetricsServer(
+			{snapshot: () => session.snapshot(), globalOrderParameter: () => session.globalOrderParameter()},
 			{
 				host,
 				port,
@@ -33,6 +35,14 @@ export async function serveSessionMetrics(session: MeshSession, config: Config):
 				onTickLateness: (observer) => session.node.onTickLateness(observer),
 			},
 		);
+		// An observer with --metrics is the mesh's exporter of the global r: it pulls every member's
+		// phase once a second. A member does not, even while its mesh view is closed: every member
+		// pulling every other would cost the mesh N² requests a second.
+		if (config.observe) {
+			session.keepWatchingMesh();
+		}
+
+		return server;
 	} catch (error) {
 		const code = (error as NodeJS.ErrnoException).code;
 		const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -42,6 +42,12 @@ export type RowRecord = {
 	sinceMs: number;
 	/** Why the last pull failed; cleared by the next good one. */
 	error?: string;
+	/**
+	Its cells, built already against this round's columns by whoever keeps the rows (the watch
+	keeps a row's cells from round to round while neither its table nor the members change);
+	absent, they are built here.
+	*/
+	cells?: Record<string, MeshCellState>;
 };
 
 /** |mean of e^{iθ}| over the phases; undefined for none. */
@@ -129,7 +135,7 @@ export function buildMatrix(input: MatrixInput): MeshMatrix {
 		const record = input.rows.get(column.id)!;
 		const row: MeshRow = {
 			id: record.id,
-			cells: rowCells(record, columns),
+			cells: record.cells ?? rowCells(record, columns),
 			ageMs: Math.max(0, Math.round(input.nowMs - (record.goodAtMs ?? record.sinceMs))),
 		};
 		if (record.phase !== undefined) {

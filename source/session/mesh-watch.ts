@@ -11,26 +11,30 @@ Bounds, so that a large mesh costs the console a fixed amount:
   sockets stay open from round to round).
 - Pulls ask for the brief `view` (protocol.ts: peers as `[id, state]` pairs, no statistics), a
   tenth of the JSON of a full one; a node that predates it answers in full, and both are read.
-- A full pull reads a member's whole peer table (paged past MAX_VIEW_BRIEF_PEERS, or MAX_VIEW_PEERS
+- A full pull sends back the digest of the table the row holds (`since`): a member whose table
+  stood still answers `unchanged` with its phase and no peers, so a steady mesh costs a few bytes a
+  member, not N entries. A node that predates digests answers in full.
+- A full pull of a changed table reads it whole (paged past MAX_VIEW_BRIEF_PEERS, or MAX_VIEW_PEERS
   for an older node). A round reads at most `maxPeerEntriesPerRound` peer entries in full pulls
-  (20,000 by default: every row every second up to about 140 members, every other second at 200,
-  which keeps the watch near 6 % of a core there, measured on a busy machine), the oldest rows
-  first; the other members asked give only their phase (`view` with `limit: 0`), so the global r
-  still covers every one of them each round. Past `maxRowsPerRound` members those are a fixed
-  sample (see #due). At 1,000 members each row's cells
-  are refreshed every 50 rounds or so, its age says how old they are, and r is taken over the
-  members asked in the last round.
+  (20,000 by default), the oldest rows first, a row whose table stood still last time counted as one
+  entry; the other members asked give only their phase (`view` with `limit: 0`), so the global r
+  still covers every one of them each round. So a steady mesh of up to `maxRowsPerRound` members
+  has every row pulled in full every second, and a mesh in upheaval (a partition changes every
+  table) has its rows read whole within the budget, the oldest first. Past `maxRowsPerRound`
+  members the phase-only pulls go to a fixed sample (see #due); at 1,000 members each row's cells
+  are refreshed every few rounds, its age says how old they are, and r is taken over the members
+  asked in the last round.
 */
 
 import {performance} from 'node:perf_hooks';
 import {ControlTimeoutError, type ControlClient} from '../cluster/control/client.js';
 import {membersFromSnapshot} from '../cluster/control/ops.js';
 import type {PartitionShape} from '../cluster/partition-shapes.js';
-import {MAX_VIEW_BRIEF_PEERS, type ControlReply, type Member} from '../cluster/protocol.js';
+import {MAX_VIEW_BRIEF_PEERS, MAX_VIEW_DIGEST_CHARS, type ControlReply, type Member} from '../cluster/protocol.js';
 import type {FaultsInForce} from '../mesh/model/fault-types.js';
 import type {MeshMatrix, SessionSnapshot} from './controller.js';
 import {eachLimited} from './limited.js';
-import {buildMatrix, type RowRecord} from './mesh-matrix.js';
+import {buildMatrix, meshColumns, rowCells, type RowRecord} from './mesh-matrix.js';
 
 export type MeshWatchOptions = {
 	selfId: string;
@@ -62,8 +66,12 @@ const MAX_PAGES_PER_ROW = 4;
 
 type TrackedRow = RowRecord & {
 	fullAtMs: number;
-	/** Peers it listed last time: what a full pull of it costs. */
+	/** Peers it listed last time: what a full pull of it costs when its table changed. */
 	total: number;
+	/** The digest of the peer table `peers` holds, whole (protocol.ts, `since`); undefined when it is not whole or the node gives none. */
+	digest?: string;
+	/** Its last full pull found the table unchanged: the next one most likely costs one entry, not `total`. */
+	steady?: boolean;
 };
 
 /** What a `view` reply says, checked: the reply comes from the network. */
@@ -78,6 +86,10 @@ type ViewPage = {
 	truncated: boolean;
 	/** The node answered in the brief form (`[id, state]` pairs). */
 	brief: boolean;
+	/** The peer table's digest, to send back as `since`; undefined from a node that predates it. */
+	digest: string | undefined;
+	/** The table has the digest we sent: `peers` is empty and the last pull's still hold. */
+	unchanged: boolean;
 };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -110,6 +122,8 @@ export function readViewPage(reply: ControlReply): ViewPage | string {
 		total: finite(reply['total']) ?? peers.length,
 		truncated: reply['truncated'] === true,
 		brief: reply['brief'] === true,
+		digest: typeof reply['digest'] === 'string' && reply['digest'].length <= MAX_VIEW_DIGEST_CHARS ? reply['digest'] : undefined,
+		unchanged: reply['unchanged'] === true,
 	};
 	// A brief reply lists `[id, state]` pairs; a node that predates `brief` answers with whole peer objects.
 	for (const peer of peers) {
@@ -138,6 +152,8 @@ export class MeshWatch {
 	readonly #now: () => number;
 	readonly #rows = new Map<string, TrackedRow>();
 	#matrix: MeshMatrix | undefined;
+	/** The member ids the rows' kept cells were built against, in column order. */
+	#columnsKey = '';
 	#running = false;
 	/** Each start begins a new loop; a loop whose generation has passed ends (a stop and a start in quick succession). */
 	#generation = 0;
@@ -208,6 +224,7 @@ export class MeshWatch {
 		this.#forgetGone(members, remote);
 		const due = this.#due(remote, roundStartMs);
 		await eachLimited(due, options.concurrency ?? 16, async ({member, full}) => this.#pull(member, full));
+		this.#keepCells(members);
 		const matrix = buildMatrix({
 			selfId: options.selfId,
 			members,
@@ -222,6 +239,22 @@ export class MeshWatch {
 		return matrix;
 	}
 
+	/**
+	Build the cells of the rows whose table changed, against this round's columns; all of them when
+	the members changed. A steady mesh of 200 builds one row a round (this node's), not 40,000 cells.
+	*/
+	#keepCells(members: readonly Member[]): void {
+		const columns = meshColumns(this.#options.selfId, members);
+		const key = columns.map((column) => column.id).join('\n');
+		const membersChanged = key !== this.#columnsKey;
+		this.#columnsKey = key;
+		for (const row of this.#rows.values()) {
+			if (membersChanged || row.cells === undefined) {
+				row.cells = rowCells(row, columns);
+			}
+		}
+	}
+
 	#updateOwnRow(snapshot: SessionSnapshot, nowMs: number): void {
 		const row = this.#row(this.#options.selfId, nowMs);
 		row.phase = snapshot.node.phase;
@@ -232,6 +265,8 @@ export class MeshWatch {
 		for (const peer of snapshot.peers) {
 			row.heard.add(peer.id);
 		}
+
+		delete row.cells;
 
 		row.faults = snapshot.faults;
 		row.goodAtMs = nowMs;
@@ -289,9 +324,9 @@ export class MeshWatch {
 				break;
 			}
 
-			// A member never pulled costs what the mesh's size says.
-			const {total} = this.#rows.get(member.id)!;
-			const cost = Math.max(1, total > 0 ? total : remote.length);
+			// A member never pulled costs what the mesh's size says; one whose table stood still last time, one entry.
+			const {total, steady} = this.#rows.get(member.id)!;
+			const cost = steady === true ? 1 : Math.max(1, total > 0 ? total : remote.length);
 			if (cost <= entriesLeft || full.size === 0) {
 				full.add(member.id);
 				entriesLeft -= cost;
@@ -312,11 +347,14 @@ export class MeshWatch {
 		const peers = new Map<string, string>();
 		let first: ViewPage | undefined;
 		let offset = 0;
+		// The table we hold, whole: the member may answer that it has not changed.
+		const since = full && row.peers !== undefined ? row.digest : undefined;
 		try {
 			for (let page = 0; page < (full ? MAX_PAGES_PER_ROW : 1); page++) {
 				// Brief: a tenth of the JSON to parse. A node that predates it answers in full, pages of MAX_VIEW_PEERS.
+				const request = {op: 'view', brief: true, offset, limit: full ? MAX_VIEW_BRIEF_PEERS : 0, ...(page === 0 && since !== undefined ? {since} : {})} as const;
 				// eslint-disable-next-line no-await-in-loop -- each page starts where the last one ended.
-				const read = readViewPage(await client.request(member.control, {op: 'view', brief: true, offset, limit: full ? MAX_VIEW_BRIEF_PEERS : 0}, timeoutMs));
+				const read = readViewPage(await client.request(member.control, request, timeoutMs));
 				if (typeof read === 'string') {
 					row.error = read;
 					return;
@@ -328,6 +366,10 @@ export class MeshWatch {
 				}
 
 				first ??= read;
+				if (read.unchanged) {
+					break;
+				}
+
 				for (const peer of read.peers) {
 					peers.set(peer.id, peer.state);
 				}
@@ -351,16 +393,28 @@ export class MeshWatch {
 		row.goodAtMs = nowMs;
 		row.total = first!.total;
 		delete row.error;
-		if (full) {
-			row.peers = peers;
-			row.fullAtMs = nowMs;
-			for (const id of peers.keys()) {
-				row.heard.add(id);
-			}
+		if (!full) {
+			return;
+		}
 
-			if (offset < first!.total) {
-				row.error = `read ${offset} of its ${first!.total} peers`;
-			}
+		row.fullAtMs = nowMs;
+		row.steady = first!.unchanged;
+		if (first!.unchanged) {
+			return;
+		}
+
+		row.peers = peers;
+		for (const id of peers.keys()) {
+			row.heard.add(id);
+		}
+
+		delete row.cells;
+
+		if (offset < first!.total) {
+			row.error = `read ${offset} of its ${first!.total} peers`;
+			delete row.digest;
+		} else {
+			row.digest = first!.digest;
 		}
 	}
 }

@@ -47,6 +47,9 @@ export type MeshSessionOptions = {
 
 type Listener = (event: SessionEvent) => void;
 
+/** A global r is exported from a pull at most this old: three of the watch's rounds, so one slow round does not drop the series. */
+export const GLOBAL_R_FRESH_MS = 3000;
+
 /**
 Control sockets the session keeps open (one DEALER per member it asks). The mesh watch asks every
 member with a control plane once a second: with the client's default LRU of 16, a mesh of 200 would
@@ -84,6 +87,8 @@ export class MeshSession implements MeshController {
 	#meshFaults: MeshFaults | undefined;
 	/** The mesh view's pulls, while watched. */
 	#meshWatch: MeshWatch | undefined;
+	/** Who wants the pulls: the mesh view (or a recording) and a standing watch (an observer's global r); they stop when neither does. */
+	readonly #watchWanted = {view: false, standing: false};
 	readonly #matrixListeners = new Set<(matrix: MeshMatrix) => void>();
 
 	constructor(config: Config, options: MeshSessionOptions = {}) {
@@ -381,7 +386,30 @@ export class MeshSession implements MeshController {
 
 	/** Pull every member's view about once a second while `on` (the mesh view is open, or a recording wants it). */
 	watchMesh(on: boolean): void {
-		if (!on) {
+		this.#watchWanted.view = on;
+		this.#applyWatch();
+	}
+
+	/**
+	Keep pulling whatever the view wants: an observer with `--metrics` exports the mesh's global r,
+	so its pulls must not end when a mesh view closes.
+	*/
+	keepWatchingMesh(): void {
+		this.#watchWanted.standing = true;
+		this.#applyWatch();
+	}
+
+	/**
+	The order parameter of every member's own phase, from a pull of the last few seconds; undefined
+	when no watch runs or its last matrix is older (a stopped watch must not export a stale r).
+	*/
+	globalOrderParameter(nowWallMs = Date.now()): number | undefined {
+		const matrix = this.#meshWatch?.running === true ? this.#meshWatch.matrix() : undefined;
+		return matrix !== undefined && nowWallMs - matrix.pulledAtWallMs <= GLOBAL_R_FRESH_MS ? matrix.globalR : undefined;
+	}
+
+	#applyWatch(): void {
+		if (!this.#watchWanted.view && !this.#watchWanted.standing) {
 			void this.#meshWatch?.stop();
 			return;
 		}

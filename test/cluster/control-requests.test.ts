@@ -42,6 +42,9 @@ describe('parseRequest', () => {
 		expect(parse('{"v":1,"id":1,"op":"reboot"}')).toMatchObject({ok: false, error: 'unknown-op', id: 1});
 		expect(parse('{"v":1,"id":1,"op":"view","limit":-1}')).toMatchObject({ok: false, error: 'bad-request'});
 		expect(parse('{"v":1,"id":1,"op":"view","brief":"yes"}')).toMatchObject({ok: false, error: 'bad-request', message: '`brief` must be true or false when given'});
+		expect(parse('{"v":1,"id":1,"op":"view","brief":true,"since":"0123abcd"}')).toMatchObject({ok: true, request: {since: '0123abcd'}});
+		expect(parse('{"v":1,"id":1,"op":"view","brief":true,"since":7}')).toMatchObject({ok: false, error: 'bad-request'});
+		expect(parse(`{"v":1,"id":1,"op":"view","brief":true,"since":"${'f'.repeat(65)}"}`)).toMatchObject({ok: false, error: 'bad-request'});
 		expect(parse('{"v":1,"id":1,"op":"fault","direction":"links","peers":[]}')).toMatchObject({ok: false, error: 'bad-request'});
 		expect(parse('{"v":1,"id":1,"op":"fault","direction":"links","peers":["a","all"]}')).toMatchObject({ok: false, error: 'bad-request', message: '`peers` must hold peer ids only (not "all")'});
 		expect(parse('{"v":1,"id":1,"op":"fault","direction":"links","peers":["a",7]}')).toMatchObject({ok: false, error: 'bad-request'});

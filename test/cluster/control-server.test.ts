@@ -48,6 +48,30 @@ async function startPair(serverOptions: {defaultLeaseMs?: number; clientRatePerS
 }
 
 describe('control server on a real node', () => {
+	it('gives a brief view\'s digest, leaves the peers out when `since` matches it, and changes it when the table does', async () => {
+		const {a, client, server} = await startPair();
+		await eventually('a hears b', () => a.snapshot().peers.some((peer) => peer.id === 'node-b' && peer.state === 'alive'), 5000);
+		const first = await client.request(server.endpoint, {op: 'view', brief: true, limit: 10});
+		const digest = (first as Record<string, unknown>)['digest'] as string;
+		expect(digest).toMatch(/^[\da-f]{8}$/);
+		expect(first).toMatchObject({peers: [['node-b', 'alive']]});
+		expect(first).not.toHaveProperty('unchanged');
+
+		const same = await client.request(server.endpoint, {op: 'view', brief: true, limit: 10, since: digest});
+		expect(same).toMatchObject({ok: true, brief: true, unchanged: true, digest, peers: [], total: 1, truncated: false, node: {id: 'node-a'}});
+		const other = await client.request(server.endpoint, {op: 'view', brief: true, limit: 10, since: '00000000'});
+		expect(other).toMatchObject({ok: true, peers: [['node-b', 'alive']], digest});
+		expect(other).not.toHaveProperty('unchanged');
+
+		// b goes quiet for a: its state moves on, so the digest does, and `since` the old one gets the table.
+		a.setInboundFault('node-b', {blackhole: true});
+		await eventually('a no longer lists b alive', () => a.snapshot().peers.every((peer) => peer.id !== 'node-b' || peer.state !== 'alive'), 10_000);
+		const changed = await client.request(server.endpoint, {op: 'view', brief: true, limit: 10, since: digest});
+		expect(changed).not.toHaveProperty('unchanged');
+		expect((changed as Record<string, unknown>)['digest']).not.toBe(digest);
+		expect((changed as Record<string, unknown>)['peers']).toEqual(a.snapshot().peers.map((peer) => [peer.id, peer.state]));
+	}, 20_000);
+
 	it('answers members, view, fault, clear, join and stop', async () => {
 		const {a, b, server, client, stops} = await startPair();
 		await eventually('a hears b', () => a.snapshot().peers.some((peer) => peer.id === 'node-b' && peer.state === 'alive'), 5000);

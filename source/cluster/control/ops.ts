@@ -119,6 +119,32 @@ function fittingPage<T>(items: readonly T[], offset: number, limit: number, buil
 	}
 }
 
+/**
+The digest of a peer table as `[id, state]` pairs in id order: FNV-1a (32 bits) as 8 hex characters.
+Opaque to the reader, who only sends it back; it needs to change when the table does, not to resist
+a forger (a member that lies about its digest can as well lie about its peers).
+*/
+export function peerTableDigest(pairs: ReadonlyArray<readonly [string, string]>): string {
+	let hash = 0x81_1C_9D_C5;
+	const mix = (text: string) => {
+		for (let index = 0; index < text.length; index++) {
+			hash ^= text.charCodeAt(index);
+			hash = Math.imul(hash, 0x01_00_01_93);
+		}
+
+		// A separator no id or state contains, so that ("ab", "c") and ("a", "bc") differ.
+		hash ^= 0x1F;
+		hash = Math.imul(hash, 0x01_00_01_93);
+	};
+
+	for (const [id, state] of pairs) {
+		mix(id);
+		mix(state);
+	}
+
+	return (hash >>> 0).toString(16).padStart(8, '0');
+}
+
 /** Endpoints `join` may add when no membership runs (membership bounds its own with --max-peers). */
 const MAX_JOINED = 1024;
 
@@ -138,7 +164,7 @@ export class ControlOps {
 
 			case 'view': {
 				return {reply: request.brief === true
-					? this.#briefView(request.id, request.offset ?? 0, Math.min(request.limit ?? 100, MAX_VIEW_BRIEF_PEERS))
+					? this.#briefView(request.id, request.offset ?? 0, Math.min(request.limit ?? 100, MAX_VIEW_BRIEF_PEERS), request.since)
 					: this.#view(request.id, request.offset ?? 0, Math.min(request.limit ?? 100, MAX_VIEW_PEERS))};
 			}
 
@@ -218,27 +244,28 @@ export class ControlOps {
 	/**
 	The watcher's form of `view` (protocol.ts): what a mesh console needs of each member every second,
 	the phase, r, faults and who it hears, with the peers as `[id, state]` pairs and no statistics.
+	With `since` equal to the table's digest, the peers are left out (`unchanged: true`).
 	*/
-	#briefView(id: string | number, offset: number, limit: number): ControlReply {
+	#briefView(id: string | number, offset: number, limit: number, since: string | undefined): ControlReply {
 		const {node, leases, now, controlEndpoint} = this.#options;
 		const snapshot = node.snapshot();
 		const control = controlEndpoint();
 		const {id: nodeId, incarnation, phase, omega, r} = snapshot.node;
 		const peers = snapshot.peers.map((peer): [string, string] => [peer.id, peer.state]).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-		const leasesLeft = leases.all(now());
-		return fittingPage(peers, offset, limit, (page, truncated) =>
-			okReply(id, {
-				brief: true,
-				t: snapshot.t,
-				node: {id: nodeId, incarnation, phase, omega, r, ...(control === undefined ? {} : {control})},
-				faults: snapshot.faults,
-				leasesMs: leasesLeft,
-				peers: page,
-				offset,
-				total: peers.length,
-				truncated,
-			}),
-		);
+		const digest = peerTableDigest(peers);
+		const fields = {
+			brief: true,
+			t: snapshot.t,
+			node: {id: nodeId, incarnation, phase, omega, r, ...(control === undefined ? {} : {control})},
+			faults: snapshot.faults,
+			leasesMs: leases.all(now()),
+			digest,
+		};
+		if (since === digest) {
+			return okReply(id, {...fields, unchanged: true, peers: [], offset: 0, total: peers.length, truncated: false});
+		}
+
+		return fittingPage(peers, offset, limit, (page, truncated) => okReply(id, {...fields, peers: page, offset, total: peers.length, truncated}));
 	}
 
 	#fault(request: ControlRequest & {op: 'fault'}): ControlReply {
