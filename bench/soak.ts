@@ -27,6 +27,7 @@ import {spawn, type ChildProcess} from 'node:child_process';
 import {readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import {availableParallelism} from 'node:os';
 import process from 'node:process';
 import {createInterface} from 'node:readline';
 import {fileURLToPath, pathToFileURL} from 'node:url';
@@ -697,6 +698,11 @@ const ATTACK_SECTION_START = '<!-- attack soak: written by `npm run soak -- --at
 const ATTACK_SECTION_END = '<!-- end of attack soak -->';
 
 /** Put the attack run's figures into the results file, replacing those of the last attack run. */
+/** Busy when the 1-minute load average before the soak starts its processes passes the machine's cores. */
+function busyAtStart(loadAverage: string): boolean {
+	return Number(loadAverage.split(' ')[0]) > availableParallelism();
+}
+
 function writeAttackResults(file: string, result: AttackSoakResult, report: string, startedAt: Date, loadBefore: string, argv: string): void {
 	let text = '';
 	try {
@@ -711,8 +717,12 @@ function writeAttackResults(file: string, result: AttackSoakResult, report: stri
 		'## Every attack at once (issue 12)',
 		'',
 		`\`npm run soak -- ${argv}\`, run on ${startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC on the project's 2-core machine`,
-		`**while other work kept it busy** (load average ${loadBefore} at the start, ${summary.loadAverage} at the end): every`,
-		'figure below is what the target got of a shared machine, not of an idle one.',
+		...(busyAtStart(loadBefore)
+			? [
+				`**while other work kept it busy** (load average ${loadBefore} at the start, ${summary.loadAverage} at the end): every`,
+				'figure below is what the target got of a shared machine, not of an idle one.',
+			]
+			: [`on a quiet machine (load average ${loadBefore} at the start, ${summary.loadAverage} at the end, the soak's own 20 nodes and attackers included).`]),
 		'',
 		`The target is one node (mesh-0, engine ${result.engine}) of a ${result.nodes}-node mesh of \`chorus-tui --headless\` processes, all subscribed to`,
 		'each other. It alone also dials three hostile publishers (empty MORE frames, a flood of unknown',

@@ -7,14 +7,23 @@ are its own), all subscribed to each other. The target alone also dials three ho
 (empty MORE frames; unknown commands; Lamport poisoning with spoofed incarnations) and is dialled by
 hostile subscribers (PING flood from non-readers, a subscription flood, a connection flood): see
 lib/attacks.ts. Each sample reads the target's tick rate (from its NDJSON), its RSS and descriptors
-(from /proc), and the mesh's global order parameter r from every node's own phase, each advanced to
-one instant at the mesh's mean frequency (the snapshots arrive at different moments).
+(from /proc), and the mesh's global order parameter r from every node's own phase, asked of every
+node's control plane at once (`view`) and each carried to one instant by the node's ω from when its
+reply arrived, as the mesh view and the sparse bench take it.
+
+Before 2026-12-02 the r was taken from the nodes' NDJSON snapshots instead, each advanced from
+when its `node-started` line reached this process: on a loaded machine those lines arrive late by
+varying amounts, and each 100 ms of error costs 0.3 rad, which can only lower r (the run of
+2026-12-02 00:26 measured 0.940 that way while the nodes' own r averaged 0.985). That figure is
+still taken, as `meshRSnapshots`, beside the control plane's.
 */
 
 import {spawn, type ChildProcess} from 'node:child_process';
 import {readdirSync, readFileSync} from 'node:fs';
 import {createInterface} from 'node:readline';
+import {ControlClient} from '../../source/cluster/control/client.js';
 import {connectionFlood, emptyMoreFrames, pingFlood, poisoner, subscriptionFlood, unknownCommandFlood, type Attack} from './attacks.js';
+import {orderParameter} from './stats.js';
 
 export type AttackSoakOptions = {
 	cliPath: string;
@@ -38,10 +47,14 @@ export type AttackSample = {
 	fds: number;
 	/** The same for mesh-2, a node that is not attacked: what the shared machine left any node. */
 	referenceTickRateShare: number;
-	/** Order parameter over every node's own phase. */
+	/** Order parameter over every node's own phase, from the control plane (see the file's comment). */
 	meshR: number;
 	/** The same without the target: whether the rest of the mesh stays in step. */
 	meshRWithoutTarget: number;
+	/** Nodes whose control plane answered in time: those in meshR. */
+	nodesAnswered: number;
+	/** The earlier method's r, from the NDJSON snapshots (see the file's comment). */
+	meshRSnapshots: number;
 	/**
 	The mean of the r each node reports itself (its phase and its live peers' last phases): free of
 	this harness's timing, but blind to peers a node has evicted.
@@ -78,6 +91,10 @@ export type AttackSoakResult = {
 		/** Share of samples with r >= 0.95. */
 		meshRAbove095: number;
 		meshRWithoutTargetMean: number;
+		/** The earlier method's mean r, from the NDJSON snapshots. */
+		meshRSnapshotsMean: number;
+		/** The fewest nodes whose control plane answered in one sample. */
+		nodesAnsweredMin: number;
 		nodesOwnRMean: number;
 		targetAlivePeersMin: number;
 		targetStats: Record<string, unknown>;
@@ -162,10 +179,13 @@ class MeshProcess {
 }
 
 export async function runAttackSoak(options: AttackSoakOptions): Promise<AttackSoakResult> {
-	const ports = await options.freePorts(options.nodes + 3);
+	const ports = await options.freePorts((options.nodes * 2) + 3);
 	const endpoint = (port: number) => `tcp://127.0.0.1:${port}`;
 	const meshEndpoints = ports.slice(0, options.nodes).map(endpoint);
-	const [morePort, commandPort, poisonPort] = ports.slice(options.nodes);
+	// Named control ports: the default (data port + 1) could be another node's data port.
+	const controlEndpoints = ports.slice(options.nodes, options.nodes * 2).map(endpoint);
+	const [morePort, commandPort, poisonPort] = ports.slice(options.nodes * 2);
+	const client = new ControlClient({timeoutMs: 2000, maxSockets: options.nodes + 8, maxInFlight: options.nodes + 8});
 	const targetPort = ports[0]!;
 	const log = options.log;
 
@@ -189,7 +209,7 @@ export async function runAttackSoak(options: AttackSoakOptions): Promise<AttackS
 			}
 
 			nodes.push(new MeshProcess(options.cliPath, `mesh-${index}`, [
-				'--bind', String(ports[index]), '--peer', peers.join(','), '--demo', '0', '--report-ms', '1000',
+				'--bind', String(ports[index]), '--control', controlEndpoints[index]!, '--peer', peers.join(','), '--demo', '0', '--report-ms', '1000',
 				'--seed', String(1000 + index), ...(index === 0 ? ['--engine', options.engine] : []),
 			]));
 		}
@@ -221,14 +241,17 @@ export async function runAttackSoak(options: AttackSoakOptions): Promise<AttackS
 			const referenceTicks = reference.latest?.ticks ?? lastReferenceTicks;
 			const elapsedS = (nowMs - lastAtMs) / 1000;
 			const {r, seen} = meshOrder(nodes);
+			const phases = await phasesFromControl(client, controlEndpoints);
 			samples.push({
 				atS: Math.round((nowMs - startedMs) / 100) / 10,
 				tickRateShare: round((ticks - lastTicks) / elapsedS / HZ, 3),
 				referenceTickRateShare: round((referenceTicks - lastReferenceTicks) / elapsedS / HZ, 3),
 				rssMb: rssMb(target.child.pid!),
 				fds: openFds(target.child.pid!),
-				meshR: round(r, 4),
-				meshRWithoutTarget: round(meshOrder(nodes.slice(1)).r, 4),
+				meshR: round(phases.r(phases.answered), 4),
+				meshRWithoutTarget: round(phases.r(phases.answered.filter((index) => index !== 0)), 4),
+				nodesAnswered: phases.answered.length,
+				meshRSnapshots: round(r, 4),
 				nodesOwnR: round(mean(nodes.flatMap((node) => (node.latest === undefined ? [] : [node.latest.ownR]))), 4),
 				nodesSeen: seen,
 				targetAlivePeers: target.latest?.alivePeers ?? 0,
@@ -248,6 +271,7 @@ export async function runAttackSoak(options: AttackSoakOptions): Promise<AttackS
 			}
 		}
 	} finally {
+		await client.close();
 		await Promise.all(attacks.map(async (attack) => attack.stop()));
 		await Promise.all(nodes.map(async (node) => node.stop()));
 	}
@@ -270,6 +294,8 @@ export async function runAttackSoak(options: AttackSoakOptions): Promise<AttackS
 		meshRMean: round(mean(rs), 4),
 		meshRAbove095: round(rs.filter((r) => r >= 0.95).length / Math.max(1, rs.length), 3),
 		meshRWithoutTargetMean: round(mean(samples.map((sample) => sample.meshRWithoutTarget)), 4),
+		meshRSnapshotsMean: round(mean(samples.map((sample) => sample.meshRSnapshots)), 4),
+		nodesAnsweredMin: Math.min(...samples.map((sample) => sample.nodesAnswered)),
 		nodesOwnRMean: round(mean(samples.map((sample) => sample.nodesOwnR)), 4),
 		targetAlivePeersMin: Math.min(...samples.map((sample) => sample.targetAlivePeers)),
 		targetStats: target.latest?.stats ?? {},
@@ -281,6 +307,10 @@ export async function runAttackSoak(options: AttackSoakOptions): Promise<AttackS
 
 	if (summary.meshRMean < 0.95) {
 		failures.push(`the mesh's r averaged ${summary.meshRMean} (expected >= 0.95)`);
+	}
+
+	if (summary.nodesAnsweredMin < options.nodes) {
+		failures.push(`in some sample only ${summary.nodesAnsweredMin} of ${options.nodes} control planes answered within 2 s: r left the others out`);
 	}
 
 	return {
@@ -299,6 +329,29 @@ export async function runAttackSoak(options: AttackSoakOptions): Promise<AttackS
 r over every node with a snapshot from the last 3 s, each phase advanced to now at the mesh's mean ω
 from when the node took it (not when it arrived here: a busy machine delays the pipes).
 */
+/**
+Every node's own phase through its control plane, all asked at once; `r(indices)` carries those
+nodes' phases to the latest reply's arrival by each node's ω. A node that did not answer within the
+client's timeout is left out (and counted in `answered`).
+*/
+async function phasesFromControl(client: ControlClient, endpoints: readonly string[]): Promise<{answered: number[]; r: (indices: readonly number[]) => number}> {
+	const phases = await Promise.all(endpoints.map(async (endpoint) => {
+		try {
+			const reply = await client.request(endpoint, {op: 'view', brief: true, limit: 0});
+			const node = reply.ok ? (reply['node'] as {phase?: unknown; omega?: unknown}) : undefined;
+			return typeof node?.phase === 'number' && typeof node.omega === 'number' ? {phase: node.phase, omega: node.omega, atMs: performance.now()} : undefined;
+		} catch {
+			return undefined;
+		}
+	}));
+	const answered = phases.flatMap((phase, index) => (phase === undefined ? [] : [index]));
+	const instant = Math.max(0, ...answered.map((index) => phases[index]!.atMs));
+	return {
+		answered,
+		r: (indices) => (indices.length === 0 ? 0 : orderParameter(indices.map((index) => phases[index]!.phase + (phases[index]!.omega * (instant - phases[index]!.atMs) / 1000)))),
+	};
+}
+
 function meshOrder(nodes: readonly MeshProcess[]): {r: number; seen: number} {
 	const nowMs = performance.now();
 	const fresh = nodes.map((node) => node.latest).filter((latest): latest is Latest => latest !== undefined && nowMs - latest.atMs < 3000);
@@ -324,7 +377,7 @@ export function formatAttackResult(result: AttackSoakResult): string {
 		`attack soak ${result.ok ? 'PASSED' : 'FAILED'}: target mesh-0 (${result.engine}) in a ${result.nodes}-node mesh, ${result.minutes} min, ${result.samples.length} samples`,
 		`target survived: ${summary.survived ? 'yes' : 'no'}; tick rate ${Math.round(summary.tickRateMean * 100)} % of 10 Hz on average (lowest sample ${Math.round(summary.tickRateMin * 100)} %); unattacked mesh-2 at the same time: ${Math.round(summary.referenceTickRateMean * 100)} %`,
 		`target RSS ${summary.rssBeforeAttackMb} MB before the attacks, ${summary.rssStartMb} MB at the first sample, ${summary.rssEndMb} MB at the end, peak ${summary.rssPeakMb} MB; open fds peak ${summary.fdsPeak}`,
-		`mesh r: mean ${summary.meshRMean} (without the target ${summary.meshRWithoutTargetMean}; the nodes' own r, mean ${summary.nodesOwnRMean}), lowest ${summary.meshRMin}, ${Math.round(summary.meshRAbove095 * 100)} % of samples >= 0.95; the target saw at least ${summary.targetAlivePeersMin} of ${result.nodes - 1} mesh peers alive`,
+		`mesh r from the control plane: mean ${summary.meshRMean} (without the target ${summary.meshRWithoutTargetMean}; at least ${summary.nodesAnsweredMin} of ${result.nodes} nodes answered each sample), lowest ${summary.meshRMin}, ${Math.round(summary.meshRAbove095 * 100)} % of samples >= 0.95; the nodes' own r, mean ${summary.nodesOwnRMean}; from the NDJSON snapshots as before 2026-12-02, mean ${summary.meshRSnapshotsMean}; the target saw at least ${summary.targetAlivePeersMin} of ${result.nodes - 1} mesh peers alive`,
 		`target stats at the end: ${JSON.stringify(summary.targetStats)}`,
 		...result.attacks.map((attack) => `  ${attack.name}: ${Object.entries(attack.counts).map(([name, value]) => `${name} ${value}`).join(', ')}`),
 		`load average at the end: ${summary.loadAverage}`,

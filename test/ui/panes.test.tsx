@@ -138,6 +138,14 @@ describe('header', () => {
 		expect(mono(<Header {...common} frozen readonly={false} />)).toContain('FROZEN · the mesh keeps running');
 		expect(mono(<Header {...common} readonly frozen={false} />)).toContain('READ-ONLY');
 	});
+
+	test('an observer says it watches only; a member does not', () => {
+		const self = snapshot([]);
+		const member = {id: self.node.id, endpoint: self.node.endpoint, incarnation: 1, state: 'alive' as const, legacy: false, changedAtMs: 0};
+		const common = {rHistory: [], wallMs: 0, columns: 80, frozen: false, readonly: false};
+		expect(mono(<Header {...common} snapshot={{...self, members: [{...member, observer: true}]}} />).split('\n')[0]).toMatch(/● LIVE · OBSERVER $/);
+		expect(mono(<Header {...common} snapshot={{...self, members: [member]}} />)).not.toContain('OBSERVER');
+	});
 });
 
 describe('event log', () => {

@@ -49,7 +49,10 @@ export function Header({snapshot, rHistory, wallMs, columns, frozen, readonly, r
 function headerLines({snapshot, rHistory, wallMs, columns, frozen, readonly, replay, mesh, meshOpen}: Props, theme: Theme): string[] {
 	const {style} = theme;
 	const {node} = snapshot;
-	const badge = replay ? ' ▶ REPLAY ' : frozen ? ' ❚❚ FROZEN · the mesh keeps running ' : readonly ? ' READ-ONLY ' : ' ● LIVE ';
+	// An observer (`--observe`) publishes nothing and is in no member's sum: the badge says it watches only.
+	const observer = snapshot.members?.find((member) => member.id === node.id)?.observer === true;
+	const live = observer ? ' ● LIVE · OBSERVER ' : ' ● LIVE ';
+	const badge = replay ? ' ▶ REPLAY ' : frozen ? ' ❚❚ FROZEN · the mesh keeps running ' : readonly ? ' READ-ONLY ' : live;
 	const globalR = mesh?.globalR;
 	// " local · 0.95 global" takes its room from the sparkline.
 	const sparkWidth = Math.max(10, Math.min(40, columns - 52 - (mesh === undefined ? 0 : 20)));
