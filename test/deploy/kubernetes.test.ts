@@ -163,9 +163,9 @@ describe('deploy/kubernetes: what the mesh relies on', () => {
 		const results = readFileSync(path.join(ROOT, 'bench/results.md'), 'utf8');
 		// [as the comment cites it, the bench row, its value in bench/results.md]
 		const cited = [
-			['1.39 % of a core', 'cost.node', '1.39 % of a core'],
-			['3.3 % with libzmq', 'cost.node-libzmq', '3.3 % of a core'],
-			['61 MiB', 'cost.node.rss', '61 MiB'],
+			['2.58 % of a core', 'cost.node', '2.58 % of a core'],
+			['2.91 % of a core', 'cost.first15.node', '2.91 % of a core'],
+			['61.5 MiB', 'cost.node.rss', '61.5 MiB'],
 		] as const;
 		for (const [figure, row, value] of cited) {
 			expect(text).toContain(figure);
