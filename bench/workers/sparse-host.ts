@@ -13,13 +13,11 @@ import process from 'node:process';
 import {FanoutPicker} from '../../source/cluster/membership/fanout.js';
 import {seededUniform} from '../../source/mesh/model/random.js';
 import {createMesh, sampleMesh} from '../lib/mesh.js';
+import {hostMesh, print} from './host-loop.js';
 
 const count = Number(process.argv[2]);
 const k = Number(process.argv[3]);
 const seed = Number(process.argv[4] ?? 1);
-const print = (fields: Record<string, unknown>) => {
-	process.stdout.write(`${JSON.stringify(fields)}\n`);
-};
 
 if (!Number.isInteger(count) || count < 2 || !Number.isInteger(k) || k < 1) {
 	print({type: 'error', message: 'usage: sparse-host.js N K [SEED]'});
@@ -32,54 +30,23 @@ const nodes = createMesh(endpoints, {peerEndpoints: [], seed});
 const ids = endpoints.map((_endpoint, index) => String(index));
 const random = seededUniform(seed + 1);
 
-let stopping = false;
-async function stop(code: number): Promise<never> {
-	stopping = true;
-	await Promise.allSettled(nodes.map(async (node) => node.stop()));
-	process.exit(code);
-}
-
-process.on('SIGTERM', () => {
-	void stop(0);
-});
-
-try {
-	await Promise.all(nodes.map(async (node) => node.start()));
-	for (const [index, node] of nodes.entries()) {
-		const picker = new FanoutPicker({k, fullMeshUpTo: k, random: seededUniform(Math.floor(random() * 2 ** 32))});
-		const picks = picker.update(ids.filter((id) => id !== String(index)), 0);
-		const chosen = picks.mode === 'sparse' ? [...picks.picks] : ids.filter((id) => id !== String(index));
-		for (const id of chosen) {
-			node.addPeer(endpoints[Number(id)]!);
+await hostMesh(nodes, {
+	afterStart() {
+		for (const [index, node] of nodes.entries()) {
+			const picker = new FanoutPicker({k, fullMeshUpTo: k, random: seededUniform(Math.floor(random() * 2 ** 32))});
+			const picks = picker.update(ids.filter((id) => id !== String(index)), 0);
+			const chosen = picks.mode === 'sparse' ? [...picks.picks] : ids.filter((id) => id !== String(index));
+			for (const id of chosen) {
+				node.addPeer(endpoints[Number(id)]!);
+			}
 		}
-	}
-} catch (error) {
-	print({type: 'error', message: (error as Error).message ?? String(error)});
-	await stop(1);
-}
+	},
+	sample() {
+		let maxPeers = 0;
+		for (const node of nodes) {
+			maxPeers = Math.max(maxPeers, node.snapshot().peers.filter((peer) => peer.state !== 'evicted').length);
+		}
 
-print({type: 'started'});
-const cpuAtStart = process.cpuUsage();
-setInterval(() => {
-	if (stopping) {
-		return;
-	}
-
-	const cpu = process.cpuUsage(cpuAtStart);
-	const sample = sampleMesh(nodes);
-	let maxPeers = 0;
-	for (const node of nodes) {
-		maxPeers = Math.max(maxPeers, node.snapshot().peers.filter((peer) => peer.state !== 'evicted').length);
-	}
-
-	print({
-		type: 'sample',
-		r: sample.r,
-		minPeers: sample.minPeers,
-		maxPeers,
-		lateP99Median: sample.lateP99Median,
-		lateP99Max: sample.lateP99Max,
-		cpuS: (cpu.user + cpu.system) / 1e6,
-		rssMiB: Math.round(process.memoryUsage.rss() / 2 ** 20),
-	});
-}, 1000);
+		return {...sampleMesh(nodes), maxPeers};
+	},
+});

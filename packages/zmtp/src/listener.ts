@@ -34,3 +34,30 @@ export async function listenTcp(
 	const address = server.address() as net.AddressInfo;
 	return {server, endpoint: formatTcpEndpoint(address.address, address.port)};
 }
+
+/** What an accepting socket lends `bindListener`: its name for errors, whether it is closed, and where connections and refusals go. */
+export type ListenerOwner = {
+	/** 'publisher', 'router': the errors say which socket was closed. */
+	readonly kind: string;
+	closed: () => boolean;
+	accept: (socket: net.Socket) => void;
+	refuse: (reason: 'descriptors' | 'protocol', message: string) => void;
+};
+
+/**
+`bind` of a PUB or ROUTER: listen for `owner`, refusing (code ENOTSOCK, as libzmq) when it is closed
+before or while binding; the server is closed then. Resolves with the server and the bound endpoint.
+*/
+export async function bindListener(owner: ListenerOwner, endpoint: string): Promise<Listening> {
+	if (owner.closed()) {
+		throw Object.assign(new Error(`the ${owner.kind} is closed`), {code: 'ENOTSOCK'});
+	}
+
+	const listening = await listenTcp(endpoint, owner.accept, owner.refuse);
+	if (owner.closed()) {
+		listening.server.close();
+		throw Object.assign(new Error(`the ${owner.kind} was closed while binding`), {code: 'ENOTSOCK'});
+	}
+
+	return listening;
+}

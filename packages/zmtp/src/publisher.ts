@@ -8,7 +8,7 @@ import {createHash} from 'node:crypto';
 import type net from 'node:net';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
 import {descriptorOf, writeNow} from './descriptor.js';
-import {listenTcp} from './listener.js';
+import {bindListener} from './listener.js';
 import {encodeFrame, FLAG_MORE} from './frame.js';
 
 /**
@@ -272,24 +272,16 @@ export class ZmtpPublisher {
 
 	/** Resolves to `tcp://<host>:<port>` with the port actually bound; rejects with an Error that has `code`. */
 	async bind(endpoint: string): Promise<string> {
-		if (this.#closed) {
-			throw Object.assign(new Error('the publisher is closed'), {code: 'ENOTSOCK'});
-		}
-
-		const {server, endpoint: bound} = await listenTcp(
-			endpoint,
-			(socket) => {
+		const {server, endpoint: bound} = await bindListener({
+			kind: 'publisher',
+			closed: () => this.#closed,
+			accept: (socket) => {
 				this.#accept(socket);
 			},
-			(reason, message) => {
+			refuse: (reason, message) => {
 				this.#refuse(reason, message);
 			},
-		);
-		if (this.#closed) {
-			server.close();
-			throw Object.assign(new Error('the publisher was closed while binding'), {code: 'ENOTSOCK'});
-		}
-
+		}, endpoint);
 		this.#servers.push(server);
 		return bound;
 	}

@@ -17,7 +17,7 @@ handed up as they are read (no queue of our own), 64 KiB of a connection at a ti
 import {randomBytes} from 'node:crypto';
 import type net from 'node:net';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
-import {listenTcp} from './listener.js';
+import {bindListener} from './listener.js';
 import {encodeMessage} from './frame.js';
 import {MessageAssembler} from './message-assembler.js';
 
@@ -90,24 +90,16 @@ export class ZmtpRouter {
 
 	/** Resolves to `tcp://<host>:<port>` with the port actually bound; rejects with an Error that has `code`. */
 	async bind(endpoint: string): Promise<string> {
-		if (this.#closed) {
-			throw Object.assign(new Error('the router is closed'), {code: 'ENOTSOCK'});
-		}
-
-		const {server, endpoint: bound} = await listenTcp(
-			endpoint,
-			(socket) => {
+		const {server, endpoint: bound} = await bindListener({
+			kind: 'router',
+			closed: () => this.#closed,
+			accept: (socket) => {
 				this.#accept(socket);
 			},
-			(reason, message) => {
+			refuse: (reason, message) => {
 				this.#refuse(reason, message);
 			},
-		);
-		if (this.#closed) {
-			server.close();
-			throw Object.assign(new Error('the router was closed while binding'), {code: 'ENOTSOCK'});
-		}
-
+		}, endpoint);
 		this.#servers.push(server);
 		return bound;
 	}
