@@ -6,15 +6,16 @@ never maps zeromq's native addon (read from /proc/PID/maps) and never resolves z
 same checks see the addon and the modules when a mode does load them, so they can fail.
 */
 
-import {readFileSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs';
+import {readFileSync, mkdtempSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
-import {fileURLToPath, pathToFileURL} from 'node:url';
+import {fileURLToPath} from 'node:url';
 import {spawnSync} from 'node:child_process';
 import * as zmq from 'zeromq';
 import {afterAll, afterEach, describe, expect, it} from 'vitest';
 import {HeadlessProcess, stopAll} from './helpers/headless-process.js';
 import {freePort, loopback} from './helpers/ports.js';
+import {resolveRecorder} from './helpers/resolve-log.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const directory = mkdtempSync(path.join(tmpdir(), 'chorus-footprint-'));
@@ -26,28 +27,10 @@ afterAll(() => {
 	rmSync(directory, {recursive: true, force: true});
 });
 
-const recorderHooks = String.raw`
-import {appendFileSync} from 'node:fs';
-let file;
-export async function initialize(data) {
-	file = data.file;
-}
-
-export async function resolve(specifier, context, nextResolve) {
-	const result = await nextResolve(specifier, context);
-	appendFileSync(file, result.url + '\n');
-	return result;
-}
-`;
-
 /** NODE_OPTIONS that make a process log every URL it resolves to `log`. */
 function recordingOptions(name: string): {log: string; env: NodeJS.ProcessEnv} {
-	const hooks = path.join(directory, 'record-resolved.mjs');
-	writeFileSync(hooks, recorderHooks);
-	const log = path.join(directory, `${name}.txt`);
-	writeFileSync(log, '');
-	const register = `import {register} from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)}, {data: {file: ${JSON.stringify(log)}}});`;
-	return {log, env: {NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}`}};
+	const {log, importUrl} = resolveRecorder(directory, name);
+	return {log, env: {NODE_OPTIONS: `--import=${importUrl}`}};
 }
 
 /** Packages of node_modules among the resolved URLs, once each. */

@@ -5,35 +5,18 @@ nodes that find each other, and nothing of the terminal UI loaded on the way.
 */
 
 import {spawnSync} from 'node:child_process';
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs';
+import {mkdtempSync, readFileSync, rmSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import path from 'node:path';
 import {fileURLToPath, pathToFileURL} from 'node:url';
 import {afterAll, describe, expect, it} from 'vitest';
+import {resolveRecorder} from './helpers/resolve-log.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const directory = mkdtempSync(path.join(tmpdir(), 'chorus-library-'));
 afterAll(() => {
 	rmSync(directory, {recursive: true, force: true});
 });
-
-/**
-A module resolve hook (node:module `register`) that writes every URL the process resolves to a
-file, ES modules and CommonJS modules imported from them alike: the record of what an import loads.
-*/
-const recorderHooks = String.raw`
-import {appendFileSync} from 'node:fs';
-let file;
-export async function initialize(data) {
-	file = data.file;
-}
-
-export async function resolve(specifier, context, nextResolve) {
-	const result = await nextResolve(specifier, context);
-	appendFileSync(file, result.url + '\n');
-	return result;
-}
-`;
 
 const userProgram = `
 import {createRequire} from 'node:module';
@@ -61,14 +44,10 @@ console.log(JSON.stringify({snapshot, events, decoded: decode(frame), cjs}));
 
 describe('the library API (dist/index.js, imported as chorus-tui)', () => {
 	it('runs two nodes that hear each other, with the wire format at hand, and loads neither Ink nor React', () => {
-		const hooks = path.join(directory, 'record-resolved.mjs');
-		const resolvedLog = path.join(directory, 'resolved.txt');
-		writeFileSync(hooks, recorderHooks);
-		writeFileSync(resolvedLog, '');
-		const register = `import {register} from 'node:module'; register(${JSON.stringify(pathToFileURL(hooks).href)}, {data: {file: ${JSON.stringify(resolvedLog)}}});`;
+		const {log: resolvedLog, importUrl} = resolveRecorder(directory, 'resolved');
 		const result = spawnSync(
 			process.execPath,
-			['--import', `data:text/javascript,${encodeURIComponent(register)}`, '--input-type=module', '-e', userProgram],
+			['--import', importUrl, '--input-type=module', '-e', userProgram],
 			{cwd: root, encoding: 'utf8', timeout: 30_000},
 		);
 		expect(result.status, result.stderr).toBe(0);

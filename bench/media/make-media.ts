@@ -16,7 +16,7 @@ import {fileURLToPath} from 'node:url';
 import {freePort} from '../../test/helpers/ports.js';
 import {sleep, Term} from '../../test/helpers/term.js';
 import {animatedSvg, stillSvg, type TimedScreen} from '../../source/ui/terminal/svg.js';
-import {captureScreen} from './xterm-screen.js';
+import {captureScreen, recordScreens} from './xterm-screen.js';
 import {meshMedia} from './mesh-media.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -42,27 +42,6 @@ async function startTui(demoPeers: number, extraArgs: string[] = []): Promise<Te
 async function save(name: string, svg: string): Promise<void> {
 	await writeFile(path.join(mediaDirectory, name), svg);
 	console.log(`media/${name}  ${(svg.length / 1024).toFixed(0)} KiB`);
-}
-
-/** Capture the screen every `everyMs` until `stop` resolves. */
-function record(term: Term, everyMs: number): {frames: TimedScreen[]; stop: () => Promise<void>} {
-	const frames: TimedScreen[] = [];
-	let recording = true;
-	const loop = (async () => {
-		while (recording) {
-			await term.settled();
-			frames.push({screen: captureScreen(term.terminal), atMs: performance.now()});
-
-			await sleep(everyMs);
-		}
-	})();
-	return {
-		frames,
-		async stop() {
-			recording = false;
-			await loop;
-		},
-	};
 }
 
 function rowOf(term: Term, id: string): string {
@@ -102,7 +81,7 @@ async function recording(): Promise<void> {
 	const scratch = await mkdtemp(path.join(tmpdir(), 'chorus-media-'));
 	const recordFile = path.join(scratch, 'demo.ndjson.gz');
 	const term = await startTui(4, ['--record', recordFile]);
-	const recorder = record(term, 200);
+	const recorder = recordScreens(term, 200);
 	try {
 		await sleep(2500);
 		// Drop 30 % of demo-2's messages: it stays alive, its age jitters.

@@ -18,7 +18,7 @@ import path from 'node:path';
 import {freePort} from '../../test/helpers/ports.js';
 import {sleep, Term} from '../../test/helpers/term.js';
 import {animatedSvg, stillSvg, type TimedScreen} from '../../source/ui/terminal/svg.js';
-import {captureScreen} from './xterm-screen.js';
+import {captureScreen, recordScreens} from './xterm-screen.js';
 
 const COLUMNS = 80;
 const ROWS = 24;
@@ -85,26 +85,6 @@ function castRecorder(term: Term, startedMs: number): {events: CastEvent[]; stop
 	};
 }
 
-/** Capture the screen every `everyMs` until stopped. */
-function screenRecorder(term: Term, everyMs: number): {frames: TimedScreen[]; stop: () => Promise<void>} {
-	const frames: TimedScreen[] = [];
-	let recording = true;
-	const loop = (async () => {
-		while (recording) {
-			await term.settled();
-			frames.push({screen: captureScreen(term.terminal), atMs: performance.now()});
-			await sleep(everyMs);
-		}
-	})();
-	return {
-		frames,
-		async stop() {
-			recording = false;
-			await loop;
-		},
-	};
-}
-
 export async function meshMedia(options: {cliPath: string; mediaDirectory: string; save: (name: string, svg: string) => Promise<void>}): Promise<void> {
 	const startedMs = performance.now();
 	const term = new Term(['--bind', String(await freePort()), '--demo', String(MEMBERS - 1), '--seed', '7', '--id', CONSOLE_ID], {
@@ -114,12 +94,12 @@ export async function meshMedia(options: {cliPath: string; mediaDirectory: strin
 		env: {FORCE_COLOR: '3', COLORTERM: 'truecolor'},
 	});
 	const cast = castRecorder(term, startedMs);
-	let screens: ReturnType<typeof screenRecorder> | undefined;
+	let screens: ReturnType<typeof recordScreens> | undefined;
 	try {
 		const aliveRows = new RegExp(String.raw`(?:alive[^\n]*\n[^\n]*){${MEMBERS - 2}}alive`);
 		await term.waitFor((screen) => aliveRows.test(screen), 30_000, `${MEMBERS - 1} alive demo peers`);
 		await sleep(1500);
-		screens = screenRecorder(term, 250);
+		screens = recordScreens(term, 250);
 		term.write('m');
 		await term.waitFor((screen) => allAlive(screen), 15_000, `the ${MEMBERS}×${MEMBERS} matrix, all alive`);
 		await sleep(2500);

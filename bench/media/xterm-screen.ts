@@ -3,8 +3,10 @@ Read what a terminal emulator (@xterm/headless) shows into the SVG renderer's sc
 (source/ui/terminal/svg.ts), for `npm run media`, which runs the real binary in a pty.
 */
 
+import {performance} from 'node:perf_hooks';
 import type {Terminal} from '@xterm/headless';
-import {paletteColor, THEME, type Run, type Screen} from '../../source/ui/terminal/svg.js';
+import {paletteColor, THEME, type Run, type Screen, type TimedScreen} from '../../source/ui/terminal/svg.js';
+import {sleep, type Term} from '../../test/helpers/term.js';
 
 /** Read the visible screen of a terminal into styled runs. */
 export function captureScreen(terminal: Terminal): Screen {
@@ -47,3 +49,22 @@ export function captureScreen(terminal: Terminal): Screen {
 	return {cols: terminal.cols, rows: terminal.rows, lines};
 }
 
+/** Capture the screen every `everyMs` (once the terminal has settled) until `stop` resolves: the frames of an animated SVG. */
+export function recordScreens(term: Term, everyMs: number): {frames: TimedScreen[]; stop: () => Promise<void>} {
+	const frames: TimedScreen[] = [];
+	let recording = true;
+	const loop = (async () => {
+		while (recording) {
+			await term.settled();
+			frames.push({screen: captureScreen(term.terminal), atMs: performance.now()});
+			await sleep(everyMs);
+		}
+	})();
+	return {
+		frames,
+		async stop() {
+			recording = false;
+			await loop;
+		},
+	};
+}

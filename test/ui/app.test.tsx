@@ -1,13 +1,12 @@
 import chalk from 'chalk';
-import {cleanup, render} from 'ink-testing-library';
+import {cleanup} from 'ink-testing-library';
 import {afterEach, describe, expect, test} from 'vitest';
 import {ALL_PEERS} from '../../source/mesh/model/fault-types.js';
-import {App} from '../../source/ui/app.js';
 import {helpEntries} from '../../source/ui/components/HelpOverlay.js';
 import {bindingsOf} from '../../source/ui/keymap.js';
 import {MIN_COLUMNS, MIN_ROWS} from '../../source/ui/layout.js';
-import {MeshStore} from '../../source/ui/mesh-store.js';
 import {FixedController, peer, settle, snapshot, until} from './fixtures.js';
+import {renderApp} from './render-app.js';
 
 const initialChalkLevel = chalk.level;
 afterEach(() => {
@@ -19,26 +18,7 @@ type Options = {columns?: number; rows?: number; color?: boolean; readonly?: boo
 
 /** The app on a fixed controller; the store samples only when a test says so. */
 function start(controller: FixedController, options: Options = {}) {
-	const store = new MeshStore(controller, {sampleMs: 60_000});
-	const app = render(
-		<App
-			controller={controller}
-			store={store}
-			ttlMs={5000}
-			color={options.color ?? false}
-			readonly={options.readonly ?? false}
-			size={{columns: options.columns ?? 80, rows: options.rows ?? 24}}
-		/>,
-	);
-	const frame = () => app.lastFrame() ?? '';
-	const press = async (...keys: string[]) => {
-		for (const key of keys) {
-			app.stdin.write(key);
-
-			await settle();
-		}
-	};
-
+	const {app, store, frame, press} = renderApp(controller, options);
 	const resample = async () => {
 		store.sample();
 		await settle();

@@ -14,6 +14,7 @@ import {App} from '../../source/ui/app.js';
 import {MeshStore} from '../../source/ui/mesh-store.js';
 import {textWidth} from '../../source/ui/terminal/text-width.js';
 import {meshMatrix, memberIds, MeshFixedController, peer, snapshot, until} from './fixtures.js';
+import {renderApp} from './render-app.js';
 
 const initialChalkLevel = chalk.level;
 afterEach(() => {
@@ -44,26 +45,7 @@ async function openMesh(matrix: MeshMatrix, options: Options = {}) {
 		changedAtMs: 0,
 	}));
 	const controller = new MeshFixedController(snapshot(ids.map((id) => peer(id)), {members}), matrix, options.demoIds ?? []);
-	const store = new MeshStore(controller, {sampleMs: 60_000});
-	const app = render(
-		<App
-			controller={controller}
-			store={store}
-			ttlMs={5000}
-			color={options.color ?? false}
-			readonly={options.readonly ?? false}
-			size={{columns: options.columns ?? 80, rows: options.rows ?? 24}}
-		/>,
-	);
-	const frame = () => app.lastFrame() ?? '';
-	const press = async (...keys: string[]) => {
-		for (const key of keys) {
-			app.stdin.write(key);
-			await new Promise((resolve) => {
-				setTimeout(resolve, 30);
-			});
-		}
-	};
+	const {app, store, frame, press} = renderApp(controller, options);
 
 	await until(() => expect(frame()).toContain('quit'));
 	await press('m');
