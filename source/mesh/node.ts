@@ -21,7 +21,7 @@ import {Transport, type OnFrames, type TransportEvent} from './net/transport.js'
 import type {NodeOptions} from './options.js';
 import type {AllowList} from './security/curve/allow-list.js';
 import {exposureWarning, NodeSecurity} from './security/screening.js';
-import type {EventDetails, NodeEvent, NodeEventKind, NodeSnapshot, PeerSnapshot} from './snapshot.js';
+import type {EventDetails, HeardPeer, NodeEvent, NodeEventKind, NodeSnapshot, PeerSnapshot} from './snapshot.js';
 import {LatenessWindow, NodeCounters, round} from './stats.js';
 
 // The node's contract, importable from here as before the split.
@@ -379,6 +379,25 @@ export class ChorusNode {
 			},
 			faults: this.#faults.inForce(),
 		};
+	}
+
+	/**
+	The peers heard within their TTL, neither evicted nor quarantined: what membership takes as
+	evidence of life. A snapshot would do, but membership reads this twice a second, and in a VM
+	the snapshot's garbage (phases, statistics, copies of the faults) cost a 20-node mesh a third
+	more CPU per node (bench/optimizations.md).
+	*/
+	heardPeers(): HeardPeer[] {
+		const nowMs = performance.now();
+		const heard: HeardPeer[] = [];
+		for (const peer of this.#table.peers()) {
+			const state = this.#table.stateOf(peer, nowMs);
+			if (state !== 'evicted' && state !== 'quarantined') {
+				heard.push({id: peer.id, incarnation: peer.incarnation, silentForMs: nowMs - peer.lastSeenMs, endpoint: peer.endpoint, via: peer.connection, control: peer.control});
+			}
+		}
+
+		return heard;
 	}
 
 	#peerSnapshot(peer: PeerRecord, nowMs: number): PeerSnapshot {

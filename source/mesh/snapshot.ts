@@ -74,6 +74,23 @@ export type PeerSnapshot = {
 	faults?: InboundFault;
 };
 
+/**
+A peer the node hears, as membership reads it twice a second (`ChorusNode.heardPeers`): only the
+evidence of life, none of a snapshot's phases, statistics and copies.
+*/
+export type HeardPeer = {
+	id: string;
+	incarnation: number;
+	/** Milliseconds since its last admitted message. */
+	silentForMs: number;
+	/** The endpoint it announces; absent for a legacy node. */
+	endpoint: string | undefined;
+	/** The link its messages came through. */
+	via: string | undefined;
+	/** The control endpoint it announces, if any. */
+	control: string | undefined;
+};
+
 export type NodeStats = {
 	received: number;
 	admitted: number;

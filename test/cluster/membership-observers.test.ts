@@ -119,7 +119,7 @@ describe('membership with an observer, over a recording client (timers real, soc
 			incarnation: 5,
 			endpoint: 'tcp://10.0.0.9:5555',
 			control: 'tcp://10.0.0.9:5556',
-			snapshot: () => ({peers: []}),
+			heardPeers: () => [],
 			addPeer(endpoint) {
 				added.push(endpoint);
 			},
@@ -141,8 +141,8 @@ describe('membership with an observer, over a recording client (timers real, soc
 	};
 
 	test('an observer subscribes to the members it hears and joins each as an observer, again every refresh interval', async () => {
-		const member = {id: 'm1', state: 'alive', lastSeenMs: 10, incarnation: 1, endpoint: 'tcp://10.0.0.1:5555', control: 'tcp://10.0.0.1:5556'};
-		const node = fakeNode({id: 'obs', observer: true, snapshot: () => ({peers: [member]})});
+		const member = {id: 'm1', silentForMs: 10, incarnation: 1, endpoint: 'tcp://10.0.0.1:5555', via: 'tcp://10.0.0.1:5555', control: 'tcp://10.0.0.1:5556'};
+		const node = fakeNode({id: 'obs', observer: true, heardPeers: () => [member]});
 		const {client, requests} = recordingClient();
 		const membership = new Membership({node, joins: [], staticPeers: [], client, ttlMs: 5000, maxMembers: 10, emit() {}, loopMs: 20, observerRefreshMs: 150});
 		membership.start();

@@ -185,7 +185,12 @@ export class MemberTable {
 
 	/** Every member besides this node, as the `members` op lists them; given `nowMs`, each says whether it is coupled. */
 	members(nowMs?: number): KnownMember[] {
-		return [...this.#members.values()].map((record) => (nowMs === undefined ? toMember(record) : {...toMember(record), coupled: this.#coupled(record, nowMs)}));
+		const members: KnownMember[] = [];
+		for (const record of this.#members.values()) {
+			members.push(toMember(record, nowMs === undefined ? undefined : this.#coupled(record, nowMs)));
+		}
+
+		return members;
 	}
 
 	/** How many members are coupled now: heard within their TTL on a link we hold (picked, or static). */
@@ -235,8 +240,9 @@ export class MemberTable {
 		}
 
 		const atMs = heard.atMs ?? nowMs;
-		const control = usableControl(heard.control, heard.endpoint);
 		const record = this.#members.get(heard.id);
+		// Heard twice a second with the same endpoints: what was judged usable once is not parsed again.
+		const control = record !== undefined && heard.control === record.control && heard.endpoint === record.endpoint ? record.control : usableControl(heard.control, heard.endpoint);
 		if (record !== undefined) {
 			if (heard.incarnation < record.incarnation) {
 				this.#refuse('stale');
@@ -586,10 +592,16 @@ export class MemberTable {
 			return undefined;
 		}
 
-		// A control endpoint that is not a unicast tcp one is dropped: the member stays, data only.
-		const control = typeof fields.endpoint === 'string' ? usableControl(fields.control, fields.endpoint) : undefined;
 		const {state} = fields as {state: MemberState};
 		const record = this.#members.get(fields.id);
+		// What we hold already (the same incarnation, no later state, its control endpoint known): most of
+		// every pull, every two seconds. Nothing in it can change the record, so it is not parsed.
+		if (record?.incarnation === fields.incarnation && STATE_RANK[state] <= STATE_RANK[record.state] && record.control !== undefined) {
+			return undefined;
+		}
+
+		// A control endpoint that is not a unicast tcp one is dropped: the member stays, data only.
+		const control = typeof fields.endpoint === 'string' ? usableControl(fields.control, fields.endpoint) : undefined;
 		if (record === undefined) {
 			const refusal = this.#admissible(fields.id, fields.endpoint, fields.incarnation, nowMs);
 			if (refusal !== undefined) {
@@ -740,14 +752,15 @@ function isIncarnation(value: unknown): value is number {
 	return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-function toMember(record: MemberRecord): Member {
-	return {
-		id: record.id,
-		endpoint: record.endpoint,
-		...(record.control === undefined ? {} : {control: record.control}),
-		incarnation: record.incarnation,
-		state: record.state,
-		legacy: record.legacy,
-		changedAtMs: record.changedAtMs,
-	};
+/** Built field by field, not spread: every NDJSON snapshot and every pull lists every member. */
+function toMember(record: MemberRecord, coupled?: boolean): KnownMember {
+	const {id, endpoint, control, incarnation, state, legacy, changedAtMs} = record;
+	const member: KnownMember = control === undefined
+		? {id, endpoint, incarnation, state, legacy, changedAtMs}
+		: {id, endpoint, control, incarnation, state, legacy, changedAtMs};
+	if (coupled !== undefined) {
+		member.coupled = coupled;
+	}
+
+	return member;
 }

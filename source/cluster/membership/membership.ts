@@ -19,7 +19,7 @@ The table is pure; this file holds the timers, the node, the control client and 
 */
 
 import {performance} from 'node:perf_hooks';
-import type {EventDetails} from '../../mesh/snapshot.js';
+import type {EventDetails, HeardPeer} from '../../mesh/snapshot.js';
 import type {ControlClient} from '../control/client.js';
 import {OBSERVER_REFRESH_MS, type JoinAnnouncement, type Member} from '../protocol.js';
 import {MemberTable, type JoinResult, type KnownMember, type MemberEvent, type MemberRefusal, type Silenced} from './member-table.js';
@@ -38,7 +38,8 @@ export type MembershipNode = {
 	readonly control: string | undefined;
 	/** The node only watches (`--observe`): it publishes nothing, and joins as an observer. */
 	readonly observer?: boolean;
-	snapshot(): {peers: ReadonlyArray<{id: string; state: string; lastSeenMs: number; incarnation: number; endpoint?: string; via?: string; control?: string}>};
+	/** The peers it hears (neither evicted nor quarantined): read twice a second, so kept light (node.ts). */
+	heardPeers(): readonly HeardPeer[];
 	addPeer(endpoint: string): void;
 	removePeer(endpoint: string): void;
 	/** The faults in force: an inbound blackhole explains a member's silence, and its link is kept (member-table.ts). */
@@ -70,7 +71,7 @@ export type MembershipOptions = {
 	emit: (event: EventDetails<MembershipEventKind>) => void;
 	/** @default Math.random */
 	random?: () => number;
-	/** How often the node's peers are read and the dial plan applied. @default 500 */
+	/** How often the node's peers are read and the dial plan applied. @default LOOP_MS */
 	loopMs?: number;
 	/** A seed is given this long to be heard before it counts as not answering. @default 3000 */
 	seedProbeMs?: number;
@@ -104,6 +105,11 @@ type Seed = {
 	attempts: number;
 };
 
+/**
+Once a second: a TTL is seconds long, and a join is answered at once (join() applies the plan), so
+a faster loop bought no speed; at 2 Hz it was most of what membership cost a node (bench/optimizations.md).
+*/
+const LOOP_MS = 1000;
 const SEED_BACKOFF_START_MS = 1000;
 /** Serf retries a join every 30 s; so do we, at most, once the backoff has grown. */
 const SEED_BACKOFF_MAX_MS = 30_000;
@@ -180,7 +186,7 @@ export class Membership {
 
 		this.#loopTimer = setInterval(() => {
 			this.#step();
-		}, this.#options.loopMs ?? 500);
+		}, this.#options.loopMs ?? LOOP_MS);
 		this.#gossipTimer = setInterval(() => {
 			this.#gossip();
 		}, this.#options.gossipIntervalMs ?? 2000);
@@ -291,14 +297,10 @@ export class Membership {
 
 	/** What the data plane heard: direct evidence for the table. */
 	#observe(nowMs: number): void {
-		for (const peer of this.#options.node.snapshot().peers) {
-			if (peer.state === 'evicted' || peer.state === 'quarantined') {
-				continue;
-			}
-
+		for (const peer of this.#options.node.heardPeers()) {
 			const endpoint = peer.endpoint ?? peer.via;
 			// Past its TTL the node still lists a peer for a moment: that is no evidence of life.
-			if (endpoint === undefined || peer.lastSeenMs >= this.#options.ttlMs) {
+			if (endpoint === undefined || peer.silentForMs >= this.#options.ttlMs) {
 				continue;
 			}
 
@@ -307,7 +309,12 @@ export class Membership {
 				this.#observers.remove(peer.id);
 			}
 
-			this.#report(this.#table.heard({id: peer.id, endpoint, control: peer.control, incarnation: peer.incarnation, atMs: nowMs - peer.lastSeenMs}, nowMs));
+			this.#report(this.#table.heard({id: peer.id, endpoint, control: peer.control, incarnation: peer.incarnation, atMs: nowMs - peer.silentForMs}, nowMs));
+			if (this.#seeds.size === 0) {
+				continue;
+			}
+
+			// A seed is found by the endpoint the member announces or by the link we hear it through.
 			const seed = this.#seeds.get(endpoint) ?? (peer.via === undefined ? undefined : this.#seeds.get(peer.via));
 			if (seed !== undefined) {
 				// Heard: the seed is a member now, its link the dial plan's.

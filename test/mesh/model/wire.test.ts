@@ -120,3 +120,27 @@ describe('encode', () => {
 		expect(decode(frame)).toMatchObject({ok: true, message: {nodeId: 'a1b2c3d4', incarnation: 1_764_130_000_000}});
 	});
 });
+
+describe('the control field', () => {
+	const withControl = (control: string) => JSON.stringify({node_id: 'a', phase: 0, lamport_time: 1, v: 1, control});
+
+	it('is read when well formed, every time, and a malformed one is refused however many good ones came before', () => {
+		for (let index = 0; index < 5; index++) {
+			expect(decode(withControl('tcp://10.0.0.1:5556'))).toMatchObject({ok: true, message: {control: 'tcp://10.0.0.1:5556'}});
+		}
+
+		for (const bad of ['tcp://10.0.0.1:0', 'tcp://10.0.0.1:70000', 'udp://10.0.0.1:5556', 'tcp://*:5556', `tcp://${'a'.repeat(300)}:1`]) {
+			expect(decode(withControl(bad))).toEqual({ok: false, reason: 'bad-type'});
+		}
+	});
+
+	it('stays right past the bound of the endpoints it remembers (a peer that sends a new one in every message)', () => {
+		// More distinct endpoints than are remembered: the memo empties and fills again along the way.
+		for (let port = 1; port <= 3000; port++) {
+			expect(decode(withControl(`tcp://10.0.${port % 250}.1:${port}`))).toMatchObject({ok: true, message: {control: `tcp://10.0.${port % 250}.1:${port}`}});
+			if (port % 500 === 0) {
+				expect(decode(withControl(`tcp://10.0.0.1:${port + 70_000}`))).toEqual({ok: false, reason: 'bad-type'});
+			}
+		}
+	});
+});
