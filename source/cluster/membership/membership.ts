@@ -125,6 +125,8 @@ export class Membership {
 	readonly #observers: ObserverTable;
 	readonly #targets: JoinTarget[];
 	readonly #seeds = new Map<string, Seed>();
+	/** Seeds heard whose control endpoint we have yet to learn: pulled once we do, until one answers. */
+	readonly #heardSeeds = new Set<string>();
 	readonly #random: () => number;
 	readonly #resolver: SeedResolver | undefined;
 	/** Members we sent our `join` to, by id, with the incarnation it was for (or when to try again). */
@@ -310,18 +312,21 @@ export class Membership {
 			}
 
 			this.#report(this.#table.heard({id: peer.id, endpoint, control: peer.control, incarnation: peer.incarnation, atMs: nowMs - peer.silentForMs}, nowMs));
-			if (this.#seeds.size === 0) {
+			if (this.#seeds.size === 0 && this.#heardSeeds.size === 0) {
 				continue;
 			}
 
 			// A seed is found by the endpoint the member announces or by the link we hear it through.
 			const seed = this.#seeds.get(endpoint) ?? (peer.via === undefined ? undefined : this.#seeds.get(peer.via));
 			if (seed !== undefined) {
-				// Heard: the seed is a member now, its link the dial plan's.
+				// Heard: the seed is a member now, its link the dial plan's. Its control endpoint may come a
+				// message or two later (a node announces it once a second after its first seconds).
 				this.#seeds.delete(seed.endpoint);
-				if (!this.#inMesh && peer.control !== undefined) {
-					this.#pull(peer.control);
-				}
+				this.#heardSeeds.add(peer.id);
+			}
+
+			if (!this.#inMesh && peer.control !== undefined && this.#heardSeeds.delete(peer.id)) {
+				this.#pull(peer.control);
 			}
 		}
 	}
@@ -471,8 +476,13 @@ export class Membership {
 					this.#dropSeeds();
 				}
 
-				this.#report(this.#table.merge(reply['members'], nowMs));
-				this.#applyPlan(nowMs);
+				const events = this.#table.merge(reply['members'], nowMs);
+				this.#report(events);
+				// Most pulls teach nothing new; what one changes without an event (a member gossip calls
+				// suspect, or dead and new to us) the next step's plan takes up within a second.
+				if (events.length > 0) {
+					this.#applyPlan(nowMs);
+				}
 			} else {
 				this.#pullFailures++;
 			}
@@ -493,6 +503,7 @@ export class Membership {
 		}
 
 		this.#seeds.clear();
+		this.#heardSeeds.clear();
 	}
 
 	/**
