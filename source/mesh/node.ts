@@ -404,7 +404,7 @@ export class ChorusNode {
 
 	/**
 	The peers heard within their TTL, neither evicted nor quarantined: what membership takes as
-	evidence of life. A snapshot would do, but membership reads this twice a second, and in a VM
+	evidence of life. A snapshot would do, but membership reads this every second, and in a VM
 	the snapshot's garbage (phases, statistics, copies of the faults) cost a 20-node mesh a third
 	more CPU per node (bench/optimizations.md).
 	*/

@@ -75,7 +75,7 @@ export type PeerSnapshot = {
 };
 
 /**
-A peer the node hears, as membership reads it twice a second (`ChorusNode.heardPeers`): only the
+A peer the node hears, as membership reads it once a second (`ChorusNode.heardPeers`): only the
 evidence of life, none of a snapshot's phases, statistics and copies.
 */
 export type HeardPeer = {

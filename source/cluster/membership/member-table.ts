@@ -241,7 +241,7 @@ export class MemberTable {
 
 		const atMs = heard.atMs ?? nowMs;
 		const record = this.#members.get(heard.id);
-		// Heard twice a second with the same endpoints: what was judged usable once is not parsed again.
+		// Heard every second with the same endpoints: what was judged usable once is not parsed again.
 		const control = record !== undefined && heard.control === record.control && heard.endpoint === record.endpoint ? record.control : usableControl(heard.control, heard.endpoint);
 		if (record !== undefined) {
 			if (heard.incarnation < record.incarnation) {

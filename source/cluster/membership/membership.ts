@@ -38,7 +38,7 @@ export type MembershipNode = {
 	readonly control: string | undefined;
 	/** The node only watches (`--observe`): it publishes nothing, and joins as an observer. */
 	readonly observer?: boolean;
-	/** The peers it hears (neither evicted nor quarantined): read twice a second, so kept light (node.ts). */
+	/** The peers it hears (neither evicted nor quarantined): read every second, so kept light (node.ts). */
 	heardPeers(): readonly HeardPeer[];
 	addPeer(endpoint: string): void;
 	removePeer(endpoint: string): void;
