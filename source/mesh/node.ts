@@ -74,7 +74,7 @@ export class ChorusNode {
 	#pumpScheduled = false;
 	#running = false;
 	#ticking = false;
-	/** Our control endpoint, announced in every message (wire `control`); set by the control server once bound. */
+	/** Our control endpoint, announced in our messages (wire `control`, see #controlToAnnounce); set by the control server once bound. */
 	#control: string | undefined;
 	/** The tick whose message last carried `control` (see #controlToAnnounce). */
 	#controlAnnouncedAtTick = Number.NEGATIVE_INFINITY;
@@ -154,7 +154,7 @@ export class ChorusNode {
 		return this.#control;
 	}
 
-	/** Announce a control endpoint in every message from the next tick on (undefined: announce none). */
+	/** Announce a control endpoint from the next tick on (undefined: announce none); see #controlToAnnounce. */
 	announceControl(endpoint: string | undefined): void {
 		this.#control = endpoint;
 		this.#controlAnnouncedAtTick = Number.NEGATIVE_INFINITY;

@@ -141,10 +141,9 @@ describe('header', () => {
 
 	test('an observer says it watches only; a member does not', () => {
 		const self = snapshot([]);
-		const member = {id: self.node.id, endpoint: self.node.endpoint, incarnation: 1, state: 'alive' as const, legacy: false, changedAtMs: 0};
 		const common = {rHistory: [], wallMs: 0, columns: 80, frozen: false, readonly: false};
-		expect(mono(<Header {...common} snapshot={{...self, members: [{...member, observer: true}]}} />).split('\n')[0]).toMatch(/● LIVE · OBSERVER *$/);
-		expect(mono(<Header {...common} snapshot={{...self, members: [member]}} />)).not.toContain('OBSERVER');
+		expect(mono(<Header {...common} snapshot={{...self, node: {...self.node, observer: true}}} />).split('\n')[0]).toMatch(/● LIVE · OBSERVER *$/);
+		expect(mono(<Header {...common} snapshot={self} />)).not.toContain('OBSERVER');
 	});
 });
 

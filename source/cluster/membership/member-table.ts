@@ -484,7 +484,6 @@ export class MemberTable {
 			}
 
 			const want = wanted.get(endpoint)!;
-
 			const dial = this.#dialFor(endpoint);
 			if (want === 'live') {
 				dial.probing = false;

@@ -269,7 +269,7 @@ function validate(fields: Record<string, unknown>, ownId: string | undefined): W
 		return 'bad-type';
 	}
 
-	if (control !== undefined && control !== null && (typeof control !== 'string' || !isAnnouncedTcpEndpoint(control))) {
+	if (control !== undefined && control !== null && (typeof control !== 'string' || !isTcpEndpoint(control))) {
 		return 'bad-type';
 	}
 
@@ -337,32 +337,6 @@ export function isTcpEndpoint(text: string): boolean {
 	const match = TCP_ENDPOINT.exec(text);
 	const port = match === null ? 0 : Number(match[1]);
 	return port >= 1 && port <= 65_535;
-}
-
-/**
-Control endpoints found well formed already. A node announces the same one in every message (190 a
-second reach each node of a 20-node mesh), and matching it again each time was a tenth of what the
-control plane cost a node (bench/optimizations.md). Bounded: emptied when full, so a peer that
-sends a new string in every message costs one match per message, as without the memo.
-*/
-const wellFormedControls = new Set<string>();
-const MAX_REMEMBERED_CONTROLS = 1024;
-
-function isAnnouncedTcpEndpoint(text: string): boolean {
-	if (wellFormedControls.has(text)) {
-		return true;
-	}
-
-	if (!isTcpEndpoint(text)) {
-		return false;
-	}
-
-	if (wellFormedControls.size >= MAX_REMEMBERED_CONTROLS) {
-		wellFormedControls.clear();
-	}
-
-	wellFormedControls.add(text);
-	return true;
 }
 
 const OPEN_BRACKET = 0x5b;

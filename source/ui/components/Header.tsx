@@ -50,8 +50,7 @@ function headerLines({snapshot, rHistory, wallMs, columns, frozen, readonly, rep
 	const {style} = theme;
 	const {node} = snapshot;
 	// An observer (`--observe`) publishes nothing and is in no member's sum: the badge says it watches only.
-	const observer = snapshot.members?.find((member) => member.id === node.id)?.observer === true;
-	const live = observer ? ' ● LIVE · OBSERVER ' : ' ● LIVE ';
+	const live = node.observer === true ? ' ● LIVE · OBSERVER ' : ' ● LIVE ';
 	const badge = replay ? ' ▶ REPLAY ' : frozen ? ' ❚❚ FROZEN · the mesh keeps running ' : readonly ? ' READ-ONLY ' : live;
 	const globalR = mesh?.globalR;
 	// " local · 0.95 global" takes its room from the sparkline.
