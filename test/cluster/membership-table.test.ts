@@ -124,6 +124,24 @@ describe('liveness', () => {
 		expect(members.get('m')).toBeUndefined();
 	});
 
+	test('members() lists a record anew only when it changed: state, control, coupling; the same frozen entry otherwise', () => {
+		const members = table();
+		members.heard({id: 'm', endpoint: 'tcp://10.0.0.2:5555', incarnation: 1}, 0);
+		const [first] = members.members(100);
+		expect(first).toMatchObject({id: 'm', state: 'alive', legacy: true, coupled: true});
+		expect(Object.isFrozen(first)).toBe(true);
+		expect(members.members(200)[0]).toBe(first);
+		members.heard({id: 'm', endpoint: 'tcp://10.0.0.2:5555', control: 'tcp://10.0.0.2:5556', incarnation: 1}, 300);
+		const [withControl] = members.members(300);
+		expect(withControl).not.toBe(first);
+		expect(withControl).toMatchObject({control: 'tcp://10.0.0.2:5556', legacy: false, coupled: true});
+		members.sweep(300 + (TTL_MS / 2) + 1);
+		expect(members.members(300 + (TTL_MS / 2) + 1)[0]).toMatchObject({state: 'suspect', coupled: true});
+		// Past its TTL it is no longer coupled, before any sweep says dead.
+		expect(members.members(300 + TTL_MS)[0]).toMatchObject({state: 'suspect', coupled: false});
+		expect(members.members()[0]).not.toHaveProperty('coupled');
+	});
+
 	test('a forgotten member never comes back through gossip; it does when it speaks again with a new incarnation', () => {
 		const members = table();
 		members.heard({id: 'm', endpoint: 'tcp://10.0.0.2:5555', incarnation: 1}, 0);

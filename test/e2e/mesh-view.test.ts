@@ -43,8 +43,12 @@ terminal. Measured here on screen: 2.75 s, the nodes' own reports 1.35 s (load ~
 const HEAL_BOUND_MS = HEAL_WITHIN_MS + VIEW_MARGIN_MS + 2000;
 /** The nodes' own reports (4 a second) after the clear: the issue's 2 s, with a loaded machine's slack. */
 const MESH_HEAL_BOUND_MS = HEAL_WITHIN_MS + 2000;
-/** The screen after the nodes' own reports: a pull a second, a render, a poll of tmux. */
-const VIEW_LAG_MS = 2500;
+/**
+The screen after the nodes' own reports: a pull a second, a render, a poll of tmux. Nine CI runs
+measured 0.29–1.24 s, and once 2.55 s (stop 14, beside a profiling job), past the 2.5 s this was:
+room for two more pulls; a view that stopped pulling would never get there.
+*/
+const VIEW_LAG_MS = 4000;
 
 let network: Network | undefined;
 let directory = '';

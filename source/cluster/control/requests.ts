@@ -7,6 +7,8 @@ import {ALL_PEERS, type InboundFault, type OutboundFault} from '../../mesh/model
 import {exceedsNestingDepth, isPrintableId, isTcpEndpoint} from '../../mesh/model/wire.js';
 import {CONTROL_VERSION, MAX_LINKS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_VIEW_DIGEST_CHARS, type ControlErrorCode, type ControlOp, type ControlRequest} from '../protocol.js';
 
+/** One decoder for every request: making one loads a converter each time (decode() keeps no state between calls). */
+const utf8 = new TextDecoder('utf-8', {fatal: true});
 const OPS: ReadonlySet<string> = new Set<ControlOp>(['members', 'view', 'fault', 'clear', 'stop', 'join']);
 /** A request is a flat object with a `fault` inside; deeper is refused before parsing. */
 const MAX_DEPTH = 8;
@@ -97,7 +99,7 @@ export function parseRequest(frame: Buffer, defaultLeaseMs: number): ParsedReque
 
 	let value: unknown;
 	try {
-		value = JSON.parse(new TextDecoder('utf-8', {fatal: true}).decode(frame));
+		value = JSON.parse(utf8.decode(frame));
 	} catch {
 		return problem('malformed-json', 'not a JSON object in UTF-8');
 	}

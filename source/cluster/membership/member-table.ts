@@ -144,6 +144,11 @@ export class MemberTable {
 	/** Endpoints whose links belong to the node (static peers): never closed by the plan. */
 	readonly #pinned = new Set<string>();
 	readonly #refused = new Map<MemberRefusal, number>();
+	/**
+	Each record as members() last listed it, frozen: every NDJSON snapshot lists every member, and
+	most seconds none of them changed (bench/optimizations.md, "Membership's cost to a node").
+	*/
+	readonly #listed = new WeakMap<MemberRecord, Readonly<KnownMember>>();
 	#dialCount = 0;
 
 	constructor(options: MemberTableOptions) {
@@ -184,10 +189,17 @@ export class MemberTable {
 	}
 
 	/** Every member besides this node, as the `members` op lists them; given `nowMs`, each says whether it is coupled. */
-	members(nowMs?: number): KnownMember[] {
-		const members: KnownMember[] = [];
+	members(nowMs?: number): Array<Readonly<KnownMember>> {
+		const members: Array<Readonly<KnownMember>> = [];
 		for (const record of this.#members.values()) {
-			members.push(toMember(record, nowMs === undefined ? undefined : this.#coupled(record, nowMs)));
+			const coupled = nowMs === undefined ? undefined : this.#coupled(record, nowMs);
+			let listed = this.#listed.get(record);
+			if (listed === undefined || !listsAsIs(listed, record, coupled)) {
+				listed = toMember(record, coupled);
+				this.#listed.set(record, listed);
+			}
+
+			members.push(listed);
 		}
 
 		return members;
@@ -755,8 +767,8 @@ function isIncarnation(value: unknown): value is number {
 	return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }
 
-/** Built field by field, not spread: every NDJSON snapshot and every pull lists every member. */
-function toMember(record: MemberRecord, coupled?: boolean): KnownMember {
+/** Built field by field, not spread: every NDJSON snapshot and every pull lists every member. Frozen: members() hands it out again. */
+function toMember(record: MemberRecord, coupled?: boolean): Readonly<KnownMember> {
 	const {id, endpoint, control, incarnation, state, legacy, changedAtMs} = record;
 	const member: KnownMember = control === undefined
 		? {id, endpoint, incarnation, state, legacy, changedAtMs}
@@ -765,5 +777,16 @@ function toMember(record: MemberRecord, coupled?: boolean): KnownMember {
 		member.coupled = coupled;
 	}
 
-	return member;
+	return Object.freeze(member);
+}
+
+/** Whether `listed` still says what the record says (every field toMember copies). */
+function listsAsIs(listed: Readonly<KnownMember>, record: MemberRecord, coupled: boolean | undefined): boolean {
+	return listed.state === record.state
+		&& listed.incarnation === record.incarnation
+		&& listed.changedAtMs === record.changedAtMs
+		&& listed.control === record.control
+		&& listed.endpoint === record.endpoint
+		&& listed.legacy === record.legacy
+		&& listed.coupled === coupled;
 }

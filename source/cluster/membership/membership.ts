@@ -134,6 +134,7 @@ export class Membership {
 	#loopTimer: NodeJS.Timeout | undefined;
 	#gossipTimer: NodeJS.Timeout | undefined;
 	#dnsTimer: NodeJS.Timeout | undefined;
+	#selfListed: Readonly<Member> | undefined;
 	#inFlight = 0;
 	#pulls = 0;
 	#pullFailures = 0;
@@ -206,9 +207,25 @@ export class Membership {
 	Every member this node knows, itself first: what the `members` op answers. Each other member says
 	whether it is `coupled` (we hold its data link and hear it) or only known (`--fanout`: not picked).
 	*/
-	members(): KnownMember[] {
+	members(): Array<Readonly<KnownMember>> {
+		const list = this.#table.members(performance.now());
+		list.unshift(this.#self());
+		for (const observer of this.#observers.members()) {
+			list.push(observer);
+		}
+
+		return list;
+	}
+
+	/** This node as it lists itself, made again only when what it announces changes (its control endpoint). */
+	#self(): Readonly<Member> {
 		const {node} = this.#options;
-		const self: Member = {
+		const listed = this.#selfListed;
+		if (listed !== undefined && listed.control === node.control && listed.incarnation === node.incarnation) {
+			return listed;
+		}
+
+		const self: Readonly<Member> = Object.freeze({
 			id: node.id,
 			endpoint: node.endpoint,
 			...(node.control === undefined ? {} : {control: node.control}),
@@ -218,8 +235,9 @@ export class Membership {
 			// Our own state has not changed since we started.
 			changedAtMs: node.incarnation,
 			...(node.observer === true ? {observer: true} : {}),
-		};
-		return [self, ...this.#table.members(performance.now()), ...this.#observers.members()];
+		} satisfies Member);
+		this.#selfListed = self;
+		return self;
 	}
 
 	/** The `join` op: a member announces itself; we subscribe to it (through the dial plan). An observer is listed only. */

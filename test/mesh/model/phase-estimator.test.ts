@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import {describe, expect, it} from 'vitest';
 import {instantStep, orderParameter, standardNormal, wrapPhase} from '../../../source/mesh/model/kuramoto.js';
-import {OFFSET_WINDOW, PeerMotion, peerAtInstant, type ObservedPeer} from '../../../source/mesh/model/phase-estimator.js';
+import {OFFSET_WINDOW, PeerMotion, VELOCITY_WINDOW, peerAtInstant, type ObservedPeer} from '../../../source/mesh/model/phase-estimator.js';
 import {seededUniform} from '../../../source/mesh/model/random.js';
 
 /** A peer record as the peer table keeps it, fed one message at a time. */
@@ -49,6 +50,24 @@ describe('PeerMotion', () => {
 		}
 
 		expect(peer.motion.velocityRadPerS()).toBeCloseTo(3, 9);
+	});
+
+	it('takes the median of the last slopes, odd or even in number, in any order', () => {
+		// Steps of 100 ms with small phase advances (no wrap): each slope is advance / 0.1 s.
+		fc.assert(fc.property(fc.array(fc.double({min: -0.3, max: 0.3, noNaN: true}), {minLength: 1, maxLength: 12}), (advances) => {
+			const peer = observedPeer(0);
+			let phase = 0;
+			peer.receive(phase, 0, 0);
+			for (const [index, advance] of advances.entries()) {
+				phase += advance;
+				peer.receive(wrapPhase(phase), (index + 1) * 100, (index + 1) * 100);
+			}
+
+			const slopes = advances.slice(-(VELOCITY_WINDOW - 1)).map((advance) => advance / 0.1).sort((a, b) => a - b);
+			const middle = slopes.length >> 1;
+			const median = slopes.length % 2 === 1 ? slopes[middle]! : (slopes[middle - 1]! + slopes[middle]!) / 2;
+			expect(peer.motion.velocityRadPerS()).toBeCloseTo(median, 9);
+		}));
 	});
 
 	it('starts over on a new incarnation and on a message without a send time', () => {
