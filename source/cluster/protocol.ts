@@ -82,8 +82,8 @@ export const MAX_MEMBERS_PER_REPLY = 2000;
 /** The most `[id, state]` pairs one brief `view` reply carries (about 40 KB): a 1,000-member mesh in one page. */
 export const MAX_VIEW_BRIEF_PEERS = 2000;
 
-/** The longest `since` a `view` request may carry: a digest is 8 hex characters; a longer one is a bad request. */
-export const MAX_VIEW_DIGEST_CHARS = 64;
+/** The longest `since` a `view` or `members` request may carry: a digest is 8 hex characters; a longer one is a bad request. */
+export const MAX_DIGEST_CHARS = 64;
 
 /** A reply is at most this long; a larger one is cut to a page with `truncated: true`. */
 export const MAX_REPLY_BYTES = 512 * 1024;
@@ -101,8 +101,16 @@ type RequestBase = {
 
 export type ControlRequest = RequestBase &
 	(
-		/** `offset`/`limit` page a large membership (at most MAX_MEMBERS_PER_REPLY a reply); `truncated` says more remain. */
-		| {op: 'members'; offset?: number; limit?: number}
+		/**
+		`offset`/`limit` page a large membership (at most MAX_MEMBERS_PER_REPLY a reply); `truncated` says
+		more remain. The reply carries `digest`, an opaque string that changes when any member's id,
+		endpoint, control endpoint, incarnation, state or kind does. `since: <digest>` asks to skip the
+		list when nothing changed: the reply then says `unchanged: true`, with `members` empty and `total`
+		as usual. Membership's pulls send the digest of their last pull from the same member, so a steady
+		mesh's gossip carries a few bytes, not every member, every 2 s. A node that predates it ignores
+		`since` and answers in full.
+		*/
+		| {op: 'members'; offset?: number; limit?: number; since?: string}
 		/**
 		`offset`/`limit` page the peer table; the reply says `truncated` when more remain. `brief: true`
 		(optional: a node that predates it ignores it and answers in full, so a reader accepts both)

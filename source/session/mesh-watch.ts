@@ -30,7 +30,7 @@ import {performance} from 'node:perf_hooks';
 import {ControlTimeoutError, type ControlClient} from '../cluster/control/client.js';
 import {membersFromSnapshot} from '../cluster/control/ops.js';
 import type {PartitionShape} from '../cluster/partition-shapes.js';
-import {MAX_VIEW_BRIEF_PEERS, MAX_VIEW_DIGEST_CHARS, type ControlReply, type Member} from '../cluster/protocol.js';
+import {MAX_VIEW_BRIEF_PEERS, MAX_DIGEST_CHARS, type ControlReply, type Member} from '../cluster/protocol.js';
 import type {FaultsInForce} from '../mesh/model/fault-types.js';
 import type {MeshMatrix, SessionSnapshot} from './controller.js';
 import {eachLimited} from './limited.js';
@@ -122,7 +122,7 @@ export function readViewPage(reply: ControlReply): ViewPage | string {
 		total: finite(reply['total']) ?? peers.length,
 		truncated: reply['truncated'] === true,
 		brief: reply['brief'] === true,
-		digest: typeof reply['digest'] === 'string' && reply['digest'].length <= MAX_VIEW_DIGEST_CHARS ? reply['digest'] : undefined,
+		digest: typeof reply['digest'] === 'string' && reply['digest'].length <= MAX_DIGEST_CHARS ? reply['digest'] : undefined,
 		unchanged: reply['unchanged'] === true,
 	};
 	// A brief reply lists `[id, state]` pairs; a node that predates `brief` answers with whole peer objects.

@@ -72,6 +72,27 @@ describe('control server on a real node', () => {
 		expect((changed as Record<string, unknown>)['peers']).toEqual(a.snapshot().peers.map((peer) => [peer.id, peer.state]));
 	}, 20_000);
 
+	it('gives the members list a digest, leaves the list out when `since` matches it, and changes it when a member does', async () => {
+		const {a, client, server} = await startPair();
+		await eventually('a hears b', () => a.snapshot().peers.some((peer) => peer.id === 'node-b' && peer.state === 'alive'), 5000);
+		const first = await client.request(server.endpoint, {op: 'members'});
+		const digest = (first as Record<string, unknown>)['digest'] as string;
+		expect(digest).toMatch(/^[\da-f]{8}$/);
+		expect(first).not.toHaveProperty('unchanged');
+		expect(await client.request(server.endpoint, {op: 'members', since: digest})).toMatchObject({ok: true, unchanged: true, members: [], total: 2, truncated: false, digest});
+		const other = await client.request(server.endpoint, {op: 'members', since: '00000000'});
+		expect(other).not.toHaveProperty('unchanged');
+		expect((other as Record<string, unknown>)['members']).toHaveLength(2);
+
+		a.setInboundFault('node-b', {blackhole: true});
+		await eventually('a no longer lists b alive', () => a.snapshot().peers.every((peer) => peer.id !== 'node-b' || peer.state !== 'alive'), 10_000);
+		const changed = await client.request(server.endpoint, {op: 'members', since: digest});
+		expect(changed).not.toHaveProperty('unchanged');
+		expect((changed as Record<string, unknown>)['digest']).not.toBe(digest);
+		expect(((changed as Record<string, unknown>)['members'] as Array<{id: string; state: string}>).find((member) => member.id === 'node-b')?.state).not.toBe('alive');
+		expect(await client.request(server.endpoint, {op: 'members', since: 'x'.repeat(65)})).toMatchObject({ok: false, error: 'bad-request'});
+	}, 20_000);
+
 	it('answers members, view, fault, clear, join and stop', async () => {
 		const {a, b, server, client, stops} = await startPair();
 		await eventually('a hears b', () => a.snapshot().peers.some((peer) => peer.id === 'node-b' && peer.state === 'alive'), 5000);

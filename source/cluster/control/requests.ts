@@ -5,7 +5,7 @@ a client sends comes back as a request or as an error with a code (protocol.ts).
 
 import {ALL_PEERS, type InboundFault, type OutboundFault} from '../../mesh/model/fault-types.js';
 import {exceedsNestingDepth, isPrintableId, isTcpEndpoint} from '../../mesh/model/wire.js';
-import {CONTROL_VERSION, MAX_LINKS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_VIEW_DIGEST_CHARS, type ControlErrorCode, type ControlOp, type ControlRequest} from '../protocol.js';
+import {CONTROL_VERSION, MAX_LINKS_PER_REQUEST, MAX_REQUEST_BYTES, MAX_DIGEST_CHARS, type ControlErrorCode, type ControlOp, type ControlRequest} from '../protocol.js';
 
 /** One decoder for every request: making one loads a converter each time (decode() keeps no state between calls). */
 const utf8 = new TextDecoder('utf-8', {fatal: true});
@@ -138,8 +138,8 @@ export function parseRequest(frame: Buffer, defaultLeaseMs: number): ParsedReque
 			}
 
 			const {since} = value;
-			if (since !== undefined && since !== null && (typeof since !== 'string' || since.length > MAX_VIEW_DIGEST_CHARS)) {
-				return problem('bad-request', `\`since\` must be a digest of at most ${MAX_VIEW_DIGEST_CHARS} characters when given`, id);
+			if (since !== undefined && since !== null && (typeof since !== 'string' || since.length > MAX_DIGEST_CHARS)) {
+				return problem('bad-request', `\`since\` must be a digest of at most ${MAX_DIGEST_CHARS} characters when given`, id);
 			}
 
 			return {ok: true, request: {...base, op: op as 'view', offset, limit, ...(brief === true ? {brief: true} : {}), ...(typeof since === 'string' ? {since} : {})}};
