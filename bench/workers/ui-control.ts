@@ -16,7 +16,7 @@ data frames carry), so answering costs the worker little next to the console tha
 */
 
 import {ZmtpRouter} from '@chorus-tui/zmtp';
-import {peerTableDigest} from '../../source/cluster/control/ops.js';
+import {peerTableDigest} from '../../source/cluster/digest.js';
 import {MAX_VIEW_BRIEF_PEERS, MAX_VIEW_PEERS} from '../../source/cluster/protocol.js';
 
 export type SyntheticPeer = {id: string; endpoint: string; offset: number};

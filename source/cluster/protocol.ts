@@ -82,7 +82,7 @@ export const MAX_MEMBERS_PER_REPLY = 2000;
 /** The most `[id, state]` pairs one brief `view` reply carries (about 40 KB): a 1,000-member mesh in one page. */
 export const MAX_VIEW_BRIEF_PEERS = 2000;
 
-/** The longest `since` a `view` or `members` request may carry: a digest is 8 hex characters; a longer one is a bad request. */
+/** The longest `since` a `view` or `members` request may carry (digests are 8 and 16 hex characters and a count); a longer one is a bad request. */
 export const MAX_DIGEST_CHARS = 64;
 
 /** A reply is at most this long; a larger one is cut to a page with `truncated: true`. */
@@ -103,12 +103,12 @@ export type ControlRequest = RequestBase &
 	(
 		/**
 		`offset`/`limit` page a large membership (at most MAX_MEMBERS_PER_REPLY a reply); `truncated` says
-		more remain. The reply carries `digest`, an opaque string that changes when any member's id,
-		endpoint, control endpoint, incarnation, state or kind does. `since: <digest>` asks to skip the
-		list when nothing changed: the reply then says `unchanged: true`, with `members` empty and `total`
-		as usual. Membership's pulls send the digest of their last pull from the same member, so a steady
-		mesh's gossip carries a few bytes, not every member, every 2 s. A node that predates it ignores
-		`since` and answers in full.
+		more remain. The reply carries `digest`, an opaque string over every member's id, endpoint,
+		control endpoint, incarnation, state and kind, whatever their order (digest.ts). `since: <digest>`
+		asks to skip the list when its digest is that one: the reply then says `unchanged: true`, with
+		`members` empty and `total` as usual. Membership's pulls send the digest of their own list, so
+		where two members see the mesh alike (a steady mesh) gossip carries a few bytes, not every member,
+		every 2 s. A node that predates it ignores `since` and answers in full.
 		*/
 		| {op: 'members'; offset?: number; limit?: number; since?: string}
 		/**

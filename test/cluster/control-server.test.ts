@@ -77,7 +77,7 @@ describe('control server on a real node', () => {
 		await eventually('a hears b', () => a.snapshot().peers.some((peer) => peer.id === 'node-b' && peer.state === 'alive'), 5000);
 		const first = await client.request(server.endpoint, {op: 'members'});
 		const digest = (first as Record<string, unknown>)['digest'] as string;
-		expect(digest).toMatch(/^[\da-f]{8}$/);
+		expect(digest).toMatch(/^[\da-f]{16}-2$/);
 		expect(first).not.toHaveProperty('unchanged');
 		expect(await client.request(server.endpoint, {op: 'members', since: digest})).toMatchObject({ok: true, unchanged: true, members: [], total: 2, truncated: false, digest});
 		const other = await client.request(server.endpoint, {op: 'members', since: '00000000'});

@@ -1,8 +1,8 @@
 /**
 Gossip with digests, on real nodes and real control planes (MeshSession, as `chorus-tui --headless`
-runs it, four in this process over TCP loopback): a steady mesh's pulls come back `unchanged`, and a
-change that only gossip carries (a legacy node one member learned of) still reaches every member
-that had pulled from it before.
+runs it, four in this process over TCP loopback): a steady mesh's pulls come back `unchanged` (each
+pull sends the digest of the asker's own list), and a change that only gossip carries (a legacy node
+one member learned of) still reaches every member.
 */
 
 import {afterEach, describe, expect, test} from 'vitest';
@@ -46,8 +46,8 @@ describe('gossip with digests', () => {
 		await eventually('pulls answered unchanged on every member', () => sessions.every((session, index) =>
 			session.membership!.stats().pullsUnchanged - before[index]!.pullsUnchanged >= 3), 10_000);
 
-		// Now one member learns of the legacy node (as gossip would bring it): its list changes, and with it
-		// its digest. The others pulled from it before, with a digest it no longer has: they get the list.
+		// Now one member learns of the legacy node (as gossip would bring it): its list, and its digest, are
+		// no longer the others'. Their pulls from it get the list, and pulls between them once one has it.
 		sessions[1]!.membership!.merge([{id: 'legacy', endpoint: legacy.endpoint, incarnation: legacy.incarnation, state: 'alive', legacy: true, changedAtMs: Date.now()}]);
 		await eventually('every member lists the legacy node', () => sessions.every((session) => alive(session).includes('legacy')), 20_000);
 		await eventually('every member subscribed to the legacy node and hears it', () => sessions.every((session) =>

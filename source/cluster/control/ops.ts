@@ -19,6 +19,7 @@ import {
 	type Member,
 	type MemberState,
 } from '../protocol.js';
+import {MemberListDigest, peerTableDigest} from '../digest.js';
 import type {ExpiredLease, LeaseBook} from './leases.js';
 
 /** What the control plane needs of a node (a ChorusNode, or the session in front of it). */
@@ -119,62 +120,13 @@ function fittingPage<T>(items: readonly T[], offset: number, limit: number, buil
 	}
 }
 
-/**
-The digest of a peer table as `[id, state]` pairs in id order: FNV-1a (32 bits) as 8 hex characters.
-Opaque to the reader, who only sends it back; it needs to change when the table does, not to resist
-a forger (a member that lies about its digest can as well lie about its peers).
-*/
-export function peerTableDigest(pairs: ReadonlyArray<readonly [string, string]>): string {
-	let hash = FNV_OFFSET;
-	for (const [id, state] of pairs) {
-		hash = fnvMix(fnvMix(hash, id), state);
-	}
-
-	return hex(hash);
-}
-
-/**
-The digest of a member list, in its order (a node lists its members in the same order while they do
-not change): every field a merge reads, so that an unchanged digest means nothing to learn. Like the
-peer table's, opaque and not meant to resist a forger.
-*/
-export function memberListDigest(members: readonly Member[]): string {
-	let hash = FNV_OFFSET;
-	for (const member of members) {
-		hash = fnvMix(hash, member.id);
-		hash = fnvMix(hash, member.endpoint);
-		hash = fnvMix(hash, member.control ?? '');
-		hash = fnvMix(hash, String(member.incarnation));
-		hash = fnvMix(hash, member.state);
-		hash = fnvMix(hash, member.observer === true ? 'observer' : (member.legacy ? 'legacy' : ''));
-	}
-
-	return hex(hash);
-}
-
-const FNV_OFFSET = 0x81_1C_9D_C5;
-const FNV_PRIME = 0x01_00_01_93;
-
-function fnvMix(hash: number, text: string): number {
-	for (let index = 0; index < text.length; index++) {
-		hash = Math.imul(hash ^ text.charCodeAt(index), FNV_PRIME);
-	}
-
-	// A separator no field contains, so that ("ab", "c") and ("a", "bc") differ.
-	return Math.imul(hash ^ 0x1F, FNV_PRIME);
-}
-
-function hex(hash: number): string {
-	return (hash >>> 0).toString(16).padStart(8, '0');
-}
-
 /** Endpoints `join` may add when no membership runs (membership bounds its own with --max-peers). */
 const MAX_JOINED = 1024;
 
 export class ControlOps {
 	readonly #options: ControlOpsOptions;
 	readonly #joined = new Set<string>();
-	#lastListed: {members: readonly Member[]; digest: string} | undefined;
+	readonly #listDigest = new MemberListDigest();
 
 	constructor(options: ControlOpsOptions) {
 		this.#options = options;
@@ -238,32 +190,16 @@ export class ControlOps {
 		}
 	}
 
-	/** With `since` equal to the list's digest, the members are left out (`unchanged: true`). */
+	/** With `since` equal to the list's digest (the asker's own list is the same), the members are left out (`unchanged: true`). */
 	#members(id: string | number, offset: number, limit: number, since: string | undefined): ControlReply {
 		const {membership, node, controlEndpoint} = this.#options;
 		const members = membership?.members() ?? membersFromSnapshot(node.snapshot(), controlEndpoint(), Date.now());
-		const digest = this.#digestOf(members);
+		const digest = this.#listDigest.of(members);
 		if (since === digest) {
 			return okReply(id, {unchanged: true, members: [], offset: 0, total: members.length, truncated: false, digest});
 		}
 
 		return fittingPage(members, offset, limit, (page, truncated) => okReply(id, {members: page, offset, total: members.length, truncated, digest}));
-	}
-
-	/**
-	The digest of the list the last `members` answered with is kept while the list holds the same
-	entries: membership hands out an unchanged member's entry again (member-table.ts), so a steady
-	mesh's pulls cost a comparison of references, not a hash of every field.
-	*/
-	#digestOf(members: readonly Member[]): string {
-		const last = this.#lastListed;
-		if (last?.members.length === members.length && members.every((member, index) => member === last.members[index])) {
-			return last.digest;
-		}
-
-		const digest = memberListDigest(members);
-		this.#lastListed = {members, digest};
-		return digest;
 	}
 
 	#view(id: string | number, offset: number, limit: number): ControlReply {

@@ -21,7 +21,8 @@ The table is pure; this file holds the timers, the node, the control client and 
 import {performance} from 'node:perf_hooks';
 import type {EventDetails, HeardPeer} from '../../mesh/snapshot.js';
 import type {ControlClient} from '../control/client.js';
-import {MAX_DIGEST_CHARS, OBSERVER_REFRESH_MS, type JoinAnnouncement, type Member} from '../protocol.js';
+import {MemberListDigest} from '../digest.js';
+import {OBSERVER_REFRESH_MS, type JoinAnnouncement, type Member} from '../protocol.js';
 import {MemberTable, type JoinResult, type KnownMember, type MemberEvent, type MemberRefusal, type Silenced} from './member-table.js';
 import type {FanoutPolicy} from './fanout.js';
 import {ObserverTable, type ObserverRefusal} from './observers.js';
@@ -88,7 +89,7 @@ export type MembershipStats = {
 	/** Subscriptions opened by the dial plan. */
 	dials: number;
 	pulls: number;
-	/** Pulls answered `unchanged`: the member's list was the one we merged from it last time. */
+	/** Pulls answered `unchanged`: the member listed what we list. */
 	pullsUnchanged: number;
 	pullFailures: number;
 	joinsSent: number;
@@ -133,8 +134,8 @@ export class Membership {
 	readonly #resolver: SeedResolver | undefined;
 	/** Members we sent our `join` to, by id, with the incarnation it was for (or when to try again). */
 	readonly #joined = new Map<string, {incarnation: number; retryAtMs?: number}>();
-	/** By control endpoint: the digest of the member list its last pull gave us (#rememberDigest). */
-	readonly #pulledDigests = new Map<string, string>();
+	/** Our own list's digest, sent with each pull: a member that sees the mesh as we do answers `unchanged`. */
+	readonly #listDigest = new MemberListDigest();
 	#loopTimer: NodeJS.Timeout | undefined;
 	#gossipTimer: NodeJS.Timeout | undefined;
 	#dnsTimer: NodeJS.Timeout | undefined;
@@ -486,8 +487,8 @@ export class Membership {
 
 		this.#inFlight++;
 		this.#pulls++;
-		const since = this.#pulledDigests.get(control);
-		this.#options.client.request(control, {op: 'members', ...(since === undefined ? {} : {since})}, PULL_TIMEOUT_MS).then((reply) => {
+		const since = this.#listDigest.of(this.members());
+		this.#options.client.request(control, {op: 'members', since}, PULL_TIMEOUT_MS).then((reply) => {
 			if (!this.#running) {
 				return;
 			}
@@ -501,9 +502,8 @@ export class Membership {
 					this.#dropSeeds();
 				}
 
-				this.#rememberDigest(control, reply['truncated'] === true ? undefined : reply['digest']);
 				if (reply['unchanged'] === true) {
-					// The list we merged from this member last time, unchanged: nothing in it is news.
+					// The member lists what we list: nothing in it is news.
 					this.#pullsUnchanged++;
 					return;
 				}
@@ -523,24 +523,6 @@ export class Membership {
 		}).finally(() => {
 			this.#inFlight--;
 		});
-	}
-
-	/**
-	The digest a member's reply carried, sent back with the next pull from it (protocol.ts). Only a
-	reply with every member may set one: `since` then means "the list I merged in full".
-	*/
-	#rememberDigest(control: string, digest: unknown): void {
-		if (typeof digest !== 'string' || digest.length > MAX_DIGEST_CHARS) {
-			this.#pulledDigests.delete(control);
-			return;
-		}
-
-		// Bounded like the table: a pull goes only to members, so more entries than members are old ones.
-		if (!this.#pulledDigests.has(control) && this.#pulledDigests.size > this.#table.size * 2 + 16) {
-			this.#pulledDigests.clear();
-		}
-
-		this.#pulledDigests.set(control, digest);
 	}
 
 	#dropSeeds(): void {
