@@ -244,6 +244,60 @@ describe('dial plan', () => {
 		return dials;
 	}
 
+	test('a settled plan is skipped only when a plan in full would change nothing (any sequence of hearings, gossip, joins, time)', () => {
+		const ids = ['a', 'b', 'c', 'd'];
+		const endpointOf = (id: string) => `tcp://10.0.1.${ids.indexOf(id) + 1}:5555`;
+		const operation = fc.oneof(
+			fc.record({kind: fc.constant('heard' as const), id: fc.constantFrom(...ids), incarnation: fc.integer({min: 1, max: 2})}),
+			fc.record({kind: fc.constant('gossip' as const), id: fc.constantFrom(...ids), incarnation: fc.integer({min: 1, max: 2}), state: fc.constantFrom<MemberState>('alive', 'suspect', 'dead')}),
+			fc.record({kind: fc.constant('join' as const), id: fc.constantFrom(...ids), incarnation: fc.integer({min: 1, max: 2})}),
+			fc.record({kind: fc.constant('wait' as const), ms: fc.constantFrom(0, 300, 1000, 2600, 4000)}),
+			fc.record({kind: fc.constant('step' as const)}),
+		);
+		fc.assert(fc.property(fc.array(operation, {maxLength: 80}), (operations) => {
+			const settled = table({backoffStartMs: 500, backoffMaxMs: 4000, probeMs: 700});
+			const full = table({backoffStartMs: 500, backoffMaxMs: 4000, probeMs: 700, settledPlans: false});
+			let nowMs = 0;
+			for (const op of operations) {
+				for (const members of [settled, full]) {
+					switch (op.kind) {
+						case 'heard': {
+							members.heard({id: op.id, endpoint: endpointOf(op.id), incarnation: op.incarnation}, nowMs);
+							break;
+						}
+
+						case 'gossip': {
+							members.merge([member(op.id, {endpoint: endpointOf(op.id), incarnation: op.incarnation, state: op.state})], nowMs);
+							break;
+						}
+
+						case 'join': {
+							members.announce({id: op.id, endpoint: endpointOf(op.id), incarnation: op.incarnation}, nowMs);
+							break;
+						}
+
+						case 'wait': {
+							break;
+						}
+
+						case 'step': {
+							members.sweep(nowMs);
+							break;
+						}
+					}
+				}
+
+				if (op.kind === 'wait') {
+					nowMs += op.ms;
+				}
+
+				const [mine, reference] = [settled.plan(nowMs), full.plan(nowMs)];
+				const sorted = (plan: {subscribe: string[]; unsubscribe: string[]}) => ({subscribe: [...plan.subscribe].sort(), unsubscribe: [...plan.unsubscribe].sort()});
+				expect(sorted(mine)).toEqual(sorted(reference));
+			}
+		}), {numRuns: 1000});
+	});
+
 	test('a member never heard is dialled once, given its TTL, then redialled with doubling backoff until forgotten', () => {
 		const members = table({backoffStartMs: 1000, backoffMaxMs: 8000, probeMs: 1500});
 		members.merge([member('ghost', {endpoint: 'tcp://10.0.0.50:5555'})], 0);

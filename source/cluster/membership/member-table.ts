@@ -82,6 +82,11 @@ export type MemberTableOptions = {
 	fanout?: FanoutPolicy;
 	/** Draws for the fan-out's picks. @default Math.random */
 	random?: () => number;
+	/**
+	Skip a plan that would change nothing: nothing it reads changed since the last, and nothing in it
+	waits on time yet. false: work every plan out in full (what the tests hold the shortcut to). @default true
+	*/
+	settledPlans?: boolean;
 };
 
 /** Direct evidence from the data plane. */
@@ -130,9 +135,22 @@ const STATE_RANK: Record<MemberState, number> = {alive: 0, suspect: 1, dead: 2};
 /** A pick never heard within its TTL is not picked again for this long (it may still be picked by others). */
 const UNREACHABLE_PICK_MS = 60_000;
 const STATES = new Set<string>(['alive', 'suspect', 'dead']);
+const NOTHING_TO_DIAL: DialPlan = Object.freeze({subscribe: Object.freeze([]) as unknown as string[], unsubscribe: Object.freeze([]) as unknown as string[]});
 
 export class MemberTable {
 	readonly #options: Required<Omit<MemberTableOptions, 'selfEndpoint' | 'fanout' | 'random'>> & {selfEndpoint: string | undefined};
+	/**
+	Bumped by every change the dial plan reads: a member added, removed or renewed, a state, a first
+	hearing, an endpoint, a pin. A member heard again moves nothing the plan reads but its TTL, which
+	#settled bounds in time instead.
+	*/
+	#version = 0;
+	/**
+	The last plan's table version, and the first instant at which a plan could change something
+	without the table changing (a member's TTL running out, a probe window closing, a backoff ending).
+	A steady full mesh's plan is then a comparison, once a second, not a pass over every member.
+	*/
+	#settled: {version: number; untilMs: number} | undefined;
 	/** Undefined: a full mesh, every member subscribed. */
 	readonly #fanout: FanoutPicker | undefined;
 	readonly #members = new Map<string, MemberRecord>();
@@ -165,6 +183,7 @@ export class MemberTable {
 			probeMs: options.probeMs ?? 1500,
 			endpointAllowed: options.endpointAllowed ?? (() => true),
 			wallClockOffsetMs: options.wallClockOffsetMs ?? 0,
+			settledPlans: options.settledPlans ?? true,
 		};
 		this.#fanout = options.fanout === undefined ? undefined : new FanoutPicker({...options.fanout, random: options.random ?? Math.random});
 	}
@@ -232,6 +251,7 @@ export class MemberTable {
 		}
 
 		this.#members.delete(id);
+		this.#version++;
 		this.#tombstones.set(id, {incarnation: record.incarnation, atMs: nowMs});
 		return [this.#event('member-forgotten', record, 'came back as an observer')];
 	}
@@ -239,6 +259,7 @@ export class MemberTable {
 	/** A static `--peer` endpoint: its link is the node's, never closed here. */
 	pin(endpoint: string): void {
 		this.#pinned.add(endpoint);
+		this.#version++;
 	}
 
 	isPinned(endpoint: string): boolean {
@@ -273,6 +294,12 @@ export class MemberTable {
 				events.push(this.#event('member-joined', record, restarted ? 'restarted' : 'alive again'));
 			} else if (record.state !== 'alive') {
 				this.#setState(record, 'alive', nowMs);
+			}
+
+			// Heard again within its TTL changes nothing the plan reads (#settled bounds the TTL); heard first,
+			// or again after it, makes a member live.
+			if (record.heardAtMs === undefined || nowMs - record.heardAtMs >= this.#options.ttlMs) {
+				this.#version++;
 			}
 
 			record.heardAtMs = Math.max(record.heardAtMs ?? atMs, atMs);
@@ -389,6 +416,7 @@ export class MemberTable {
 			if (record.state === 'dead') {
 				if (!record.static && nowMs - (record.deadAtMs ?? nowMs) >= reconnectTimeoutMs) {
 					this.#members.delete(record.id);
+					this.#version++;
 					this.#tombstones.set(record.id, {incarnation: record.incarnation, atMs: nowMs});
 					events.push(this.#event('member-forgotten', record, `dead for ${Math.round((nowMs - record.deadAtMs!) / 1000)} s`));
 				}
@@ -454,10 +482,17 @@ export class MemberTable {
 	without backoff, so that they are heard the moment the blackhole lifts.
 	*/
 	plan(nowMs: number, silenced?: Silenced): DialPlan {
+		const settled = this.#settled;
+		if (settled?.version === this.#version && nowMs < settled.untilMs && silenced === undefined) {
+			return NOTHING_TO_DIAL;
+		}
+
 		const plan: DialPlan = {subscribe: [], unsubscribe: []};
 		const fanout = this.#fanout?.update(this.#candidates(nowMs), nowMs);
 		const picks = fanout?.mode === 'sparse' ? fanout.picks : undefined;
 		const wanted = new Map<string, 'live' | 'hold' | 'probe'>();
+		// The first instant a plan could change something while the table does not.
+		let untilMs = Number.POSITIVE_INFINITY;
 		for (const record of this.#members.values()) {
 			if (record.endpoint === this.#options.selfEndpoint) {
 				continue;
@@ -470,7 +505,12 @@ export class MemberTable {
 			}
 
 			// A pick is held open until it is heard, or until its silence makes it dead (sweep) and it is replaced.
-			const live = (record.state !== 'dead' && record.heardAtMs !== undefined && nowMs - record.heardAtMs < this.#options.ttlMs) || picked;
+			const heardWithinTtl = record.state !== 'dead' && record.heardAtMs !== undefined && nowMs - record.heardAtMs < this.#options.ttlMs;
+			if (heardWithinTtl) {
+				untilMs = Math.min(untilMs, record.heardAtMs! + this.#options.ttlMs);
+			}
+
+			const live = heardWithinTtl || picked;
 			const held = !live && silenced !== undefined && (silenced === 'all' || silenced.has(record.id));
 			const want = live ? 'live' : (held ? 'hold' : 'probe');
 			if (want !== 'probe' || wanted.get(record.endpoint) === undefined) {
@@ -522,18 +562,18 @@ export class MemberTable {
 					dial.step++;
 					plan.unsubscribe.push(endpoint);
 				}
-
-				continue;
-			}
-
-			if (nowMs >= dial.nextDialAtMs) {
+			} else if (nowMs >= dial.nextDialAtMs) {
 				// The first dial of an endpoint gets a whole TTL to be heard, whatever gossip says of it (a member
 				// another node calls dead may be alive from here); later probes the short window.
 				this.#open(dial, endpoint, nowMs, dial.step === 0 ? this.#options.ttlMs : this.#options.probeMs, plan);
 				dial.probing = true;
 			}
+
+			untilMs = Math.min(untilMs, dial.subscribed ? dial.openedAtMs + dial.windowMs : dial.nextDialAtMs);
 		}
 
+		// A sparse mesh's picks change with time too (fanout.ts), and a blackhole's set with every call.
+		this.#settled = this.#options.settledPlans && picks === undefined && silenced === undefined ? {version: this.#version, untilMs} : undefined;
 		return plan;
 	}
 
@@ -705,6 +745,7 @@ export class MemberTable {
 		}
 
 		this.#members.delete(oldest.id);
+		this.#version++;
 		this.#tombstones.set(oldest.id, {incarnation: oldest.incarnation, atMs: nowMs});
 		return true;
 	}
@@ -724,6 +765,7 @@ export class MemberTable {
 			static: this.#pinned.has(member.endpoint),
 		};
 		this.#members.set(member.id, record);
+		this.#version++;
 		return record;
 	}
 
@@ -741,6 +783,7 @@ export class MemberTable {
 
 		record.learnedAtMs = nowMs;
 		record.deadAtMs = undefined;
+		this.#version++;
 		this.#setState(record, 'alive', nowMs, true);
 	}
 
@@ -750,6 +793,7 @@ export class MemberTable {
 		}
 
 		record.state = state;
+		this.#version++;
 		record.changedAtMs = Math.round(this.#options.wallClockOffsetMs + nowMs);
 		record.deadAtMs = state === 'dead' ? nowMs : undefined;
 	}

@@ -597,6 +597,11 @@ export class Membership {
 	}
 
 	#report(events: MemberEvent[]): void {
+		// Most steps report nothing, 20 times a step: no iterator for an empty list in code this cold.
+		if (events.length === 0) {
+			return;
+		}
+
 		for (const event of events) {
 			this.#options.emit(event);
 		}
