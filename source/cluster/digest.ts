@@ -80,16 +80,7 @@ function hex(hash: number): string {
 	return (hash >>> 0).toString(16).padStart(8, '0');
 }
 
+/** `every`, not `for…of entries()`: in code this cold each entry would allocate an iterator result and a pair. */
 function sameEntries(a: readonly Member[], b: readonly Member[]): boolean {
-	if (a.length !== b.length) {
-		return false;
-	}
-
-	for (const [index, member] of a.entries()) {
-		if (member !== b[index]) {
-			return false;
-		}
-	}
-
-	return true;
+	return a.length === b.length && a.every((member, index) => member === b[index]);
 }
