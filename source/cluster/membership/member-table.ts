@@ -135,7 +135,6 @@ const STATE_RANK: Record<MemberState, number> = {alive: 0, suspect: 1, dead: 2};
 /** A pick never heard within its TTL is not picked again for this long (it may still be picked by others). */
 const UNREACHABLE_PICK_MS = 60_000;
 const STATES = new Set<string>(['alive', 'suspect', 'dead']);
-const NOTHING_TO_DIAL: DialPlan = Object.freeze({subscribe: Object.freeze([]) as unknown as string[], unsubscribe: Object.freeze([]) as unknown as string[]});
 
 export class MemberTable {
 	readonly #options: Required<Omit<MemberTableOptions, 'selfEndpoint' | 'fanout' | 'random'>> & {selfEndpoint: string | undefined};
@@ -484,7 +483,7 @@ export class MemberTable {
 	plan(nowMs: number, silenced?: Silenced): DialPlan {
 		const settled = this.#settled;
 		if (settled?.version === this.#version && nowMs < settled.untilMs && silenced === undefined) {
-			return NOTHING_TO_DIAL;
+			return {subscribe: [], unsubscribe: []};
 		}
 
 		const plan: DialPlan = {subscribe: [], unsubscribe: []};

@@ -508,13 +508,9 @@ export class Membership {
 					return;
 				}
 
-				const events = this.#table.merge(reply['members'], nowMs);
-				this.#report(events);
-				// Most pulls teach nothing new; what one changes without an event (a member gossip calls
-				// suspect, or dead and new to us) the next step's plan takes up within a second.
-				if (events.length > 0) {
-					this.#applyPlan(nowMs);
-				}
+				this.#report(this.#table.merge(reply['members'], nowMs));
+				// A pull that changed nothing the plan reads finds it settled (member-table.ts): no pass over the members.
+				this.#applyPlan(nowMs);
 			} else {
 				this.#pullFailures++;
 			}
