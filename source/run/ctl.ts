@@ -189,6 +189,25 @@ function curveFromFlags(values: Values, endpoint: string): ControlCurve | undefi
 	return {...keys, serverKey};
 }
 
+/**
+A Z85 key may begin with '-' (one key in 85), which parseArgs would take for an option and refuse
+as ambiguous; a key after --server-key is joined to it as `--server-key=<key>`, as the user meant.
+*/
+function withKeysAttached(args: readonly string[]): string[] {
+	const attached: string[] = [];
+	for (let index = 0; index < args.length; index++) {
+		const next = args[index + 1];
+		if (args[index] === '--server-key' && next !== undefined && isCurveKey(next)) {
+			attached.push(`--server-key=${next}`);
+			index++;
+		} else {
+			attached.push(args[index]!);
+		}
+	}
+
+	return attached;
+}
+
 /** Resolves with the exit code. */
 export async function runCtl(args: readonly string[]): Promise<number> {
 	let endpoint: string;
@@ -196,7 +215,7 @@ export async function runCtl(args: readonly string[]): Promise<number> {
 	let curve: ControlCurve | undefined;
 	let timeoutMs: number;
 	try {
-		const {values, positionals} = parseArgs({args: [...args], options: OPTIONS, allowPositionals: true, strict: true});
+		const {values, positionals} = parseArgs({args: withKeysAttached(args), options: OPTIONS, allowPositionals: true, strict: true});
 		if (values.help === true || positionals.length === 0) {
 			process.stdout.write(CTL_USAGE);
 			return values.help === true ? 0 : 2;

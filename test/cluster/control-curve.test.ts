@@ -31,6 +31,15 @@ afterEach(async () => {
 	await stopAll(processes.splice(0));
 });
 
+function keyPairWhosePublicKeyStartsWith(prefix: string): Keys {
+	for (;;) {
+		const pair = zmq.curveKeyPair();
+		if (pair.publicKey.startsWith(prefix)) {
+			return pair;
+		}
+	}
+}
+
 function client(keys: Keys, serverKey: string, timeoutMs = 10_000): ControlClient {
 	const made = new ControlClient({timeoutMs, curve: {...keys, serverKey}});
 	clients.push(made);
@@ -100,7 +109,10 @@ describe('control plane over CURVE', () => {
 	});
 
 	it('ctl speaks CURVE with the key flags: --server-key, or the node found in an allow file', async () => {
-		const [nodeKeys, operator] = [zmq.curveKeyPair(), zmq.curveKeyPair()];
+		// A node key that begins with '-' (one in 85, Z85's alphabet has it), which once made
+		// `--server-key <key>` read as a missing argument: this test failed CI once that way.
+		const nodeKeys = keyPairWhosePublicKeyStartsWith('-');
+		const operator = zmq.curveKeyPair();
 		const {control, port} = await curveNode(nodeKeys, [`${operator.publicKey} role=operator`]);
 		const operatorFile = path.join(directory, 'operator.key');
 		writeFileSync(operatorFile, secretKeyFileText(operator), {mode: 0o600});
