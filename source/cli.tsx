@@ -102,7 +102,7 @@ const cli = meow(
 
 	Membership (see README, "Joining a mesh across machines")
 	  --join <endpoint|dns:NAME:PORT>  Join a running mesh through any member's data endpoint; repeatable
-	  --gossip-interval <s>     Pull the member list from one random member this often (default ${DEFAULTS.gossipIntervalS})
+	  --gossip-interval <s>     Pull the member list from one random member this often (default ${DEFAULTS.gossipIntervalS}; up to 8 times less often while the mesh does not change)
 	  --reconnect-timeout <s>   Redial a dead member this long, then forget it (default ${DEFAULTS.reconnectTimeoutS})
 	  --fanout <k|all>          Subscribe to k members picked at random, and replace any that dies
 	                            (default: a full mesh up to ${DEFAULTS.fanout.fullMeshUpTo} members, ${DEFAULTS.fanout.k} beyond; all: always full)

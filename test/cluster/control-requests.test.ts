@@ -1,4 +1,5 @@
 // Request parsing, the control address rules, write proofs, and the wire's `control` field.
+import fc from 'fast-check';
 import * as zmq from 'zeromq';
 import {describe, expect, it} from 'vitest';
 import {announcedControlEndpoint, ControlAddressError, resolveControlEndpoint} from '../../source/cluster/control/address.js';
@@ -115,5 +116,30 @@ describe('wire control field', () => {
 
 		expect(isTcpEndpoint('tcp://[::1]:5556')).toBe(true);
 		expect(isTcpEndpoint(`tcp://${'a'.repeat(300)}:1`)).toBe(false);
+	});
+
+	it('remembers the endpoints it passed without ever passing one it should not', () => {
+		// The rule, written out again: what the remembered set must agree with, asked once or many times.
+		const rule = (text: string) => {
+			const match = /^tcp:\/\/(?:\[[\da-fA-F:.]+\]|[A-Za-z\d.-]+):(\d{1,5})$/.exec(text);
+			return text.length <= 256 && match !== null && Number(match[1]) >= 1 && Number(match[1]) <= 65_535;
+		};
+
+		const endpoint = fc.oneof(
+			fc.tuple(fc.stringMatching(/^[A-Za-z\d.-]{1,12}$/), fc.integer({min: 0, max: 70_000})).map(([host, port]) => `tcp://${host}:${port}`),
+			fc.tuple(fc.constantFrom('tcp://', 'tcp:/', 'udp://', ''), fc.string({maxLength: 12}), fc.constantFrom(':1', ':0', ':65536', '')).map((parts) => parts.join('')),
+		);
+		fc.assert(fc.property(fc.array(endpoint, {minLength: 1, maxLength: 40}), (texts) => {
+			for (const text of [...texts, ...texts]) {
+				expect(isTcpEndpoint(text)).toBe(rule(text));
+			}
+		}), {numRuns: 300});
+		// More distinct endpoints than it remembers: it forgets, and still answers right.
+		for (let port = 1; port <= 3000; port++) {
+			expect(isTcpEndpoint(`tcp://h:${port}`)).toBe(true);
+		}
+
+		expect(isTcpEndpoint('tcp://h:70000')).toBe(false);
+		expect(isTcpEndpoint('tcp://h:1')).toBe(true);
 	});
 });

@@ -1,7 +1,9 @@
 /**
-Synchronous reads and writes on a connected socket's file descriptor, for the two places where
-going through the event loop costs more than the I/O itself: a node's peer links, read once per
-tick (subscriber.ts), and its once-per-tick publish to every subscriber (publisher.ts).
+Synchronous reads and writes on a connected socket's file descriptor, for the places where going
+through the event loop costs more than the I/O itself: a node's peer links, read once per tick
+(subscriber.ts), its once-per-tick publish to every subscriber (publisher.ts), and the occasional
+request or reply of a DEALER or ROUTER, where net's stream machinery, in code that runs too rarely
+to be optimised, cost a tenth of a millisecond and more a message.
 
 Node has no public synchronous socket I/O. A net.Socket's handle carries its descriptor
 (`_handle.fd`, on every Unix; -1 on Windows), and fs.readSync / fs.writeSync work on it. libuv made
@@ -48,5 +50,18 @@ export function writeNow(fd: number, data: Buffer): number {
 		return writeSync(fd, data);
 	} catch {
 		return 0;
+	}
+}
+
+/**
+Write `data` to a connected socket: straight to the kernel when nothing waits in the socket's own
+queue, so that the order holds; what the kernel does not take at once (or all of it, when the
+socket has no descriptor or a write is pending) goes through socket.write, which queues it and
+handles errors as for any write. `fd` may be given when the caller keeps it.
+*/
+export function writeThrough(socket: net.Socket, data: Buffer, fd = descriptorOf(socket)): void {
+	const written = fd !== undefined && socket.writableLength === 0 && !socket.destroyed ? writeNow(fd, data) : 0;
+	if (written < data.length) {
+		socket.write(written === 0 ? data : data.subarray(written));
 	}
 }

@@ -7,7 +7,7 @@ misses messages beyond its high-water mark.
 import {createHash} from 'node:crypto';
 import type net from 'node:net';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
-import {descriptorOf, writeNow} from './descriptor.js';
+import {descriptorOf, writeThrough} from './descriptor.js';
 import {bindListener} from './listener.js';
 import {encodeFrame, FLAG_MORE} from './frame.js';
 
@@ -342,11 +342,7 @@ export class ZmtpPublisher {
 	through socket.write, which keeps the order and handles errors as for any write.
 	*/
 	#writeThrough(subscriber: Subscription, socket: net.Socket, frame: Buffer): void {
-		const {fd} = subscriber;
-		const written = fd !== undefined && socket.writableLength === 0 && !socket.destroyed ? writeNow(fd, frame) : 0;
-		if (written < frame.length) {
-			socket.write(written === 0 ? frame : frame.subarray(written));
-		}
+		writeThrough(socket, frame, subscriber.fd);
 	}
 
 	/** Idempotent: closes every server and connection. */

@@ -38,6 +38,8 @@ export type ControlledNode = {
 export type MembershipHook = {
 	members(): Member[];
 	join(announcement: JoinAnnouncement): {ok: true} | {ok: false; error: ControlErrorCode; message: string};
+	/** A member pulled our list with the digest of its own (`since`): whether the two differ. */
+	pulledBy?(listsDiffer: boolean): void;
 };
 
 /** The control plane's events: where it listens, refusals, leases that ran out, a stop it was asked for. */
@@ -195,6 +197,11 @@ export class ControlOps {
 		const {membership, node, controlEndpoint} = this.#options;
 		const members = membership?.members() ?? membersFromSnapshot(node.snapshot(), controlEndpoint(), Date.now());
 		const digest = this.#listDigest.of(members);
+		if (since !== undefined) {
+			// Only a pull that says what it lists can tell us we differ (a script's plain `members` says nothing).
+			membership?.pulledBy?.(since !== digest);
+		}
+
 		if (since === digest) {
 			return okReply(id, {unchanged: true, members: [], offset: 0, total: members.length, truncated: false, digest});
 		}

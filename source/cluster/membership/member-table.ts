@@ -140,7 +140,7 @@ export class MemberTable {
 	readonly #options: Required<Omit<MemberTableOptions, 'selfEndpoint' | 'fanout' | 'random'>> & {selfEndpoint: string | undefined};
 	/**
 	Bumped by every change the dial plan reads: a member added, removed or renewed, a state, a first
-	hearing, an endpoint, a pin. A member heard again moves nothing the plan reads but its TTL, which
+	hearing, an endpoint, a pin; and by a control endpoint learned or changed (membership's joins go there). A member heard again moves nothing the plan reads but its TTL, which
 	#settled bounds in time instead.
 	*/
 	#version = 0;
@@ -190,6 +190,11 @@ export class MemberTable {
 	/** Members besides this node, any state. */
 	get size(): number {
 		return this.#members.size;
+	}
+
+	/** Bumped by every change the dial plan reads: membership quickens gossip when it moves. */
+	get version(): number {
+		return this.#version;
 	}
 
 	/** Subscriptions the plan has opened so far (each a dial of one endpoint). */
@@ -303,8 +308,7 @@ export class MemberTable {
 
 			record.heardAtMs = Math.max(record.heardAtMs ?? atMs, atMs);
 			if (control !== undefined) {
-				record.control = control;
-				record.legacy = false;
+				this.#setControl(record, control);
 			}
 
 			this.#dialFor(record.endpoint).step = 0;
@@ -359,8 +363,7 @@ export class MemberTable {
 
 			const control = usableControl(fields.control, fields.endpoint!);
 			if (control !== undefined) {
-				record.control = control;
-				record.legacy = false;
+				this.#setControl(record, control);
 			}
 
 			return {result: {ok: true}, events};
@@ -671,8 +674,7 @@ export class MemberTable {
 		const later = fields.incarnation === record.incarnation && STATE_RANK[state] > STATE_RANK[record.state];
 		if (!newer && !later) {
 			if (record.control === undefined && control !== undefined && fields.incarnation === record.incarnation) {
-				record.control = control;
-				record.legacy = false;
+				this.#setControl(record, control);
 			}
 
 			return undefined;
@@ -685,8 +687,13 @@ export class MemberTable {
 			}
 
 			this.#renew(record, fields.endpoint!, fields.incarnation, nowMs);
-			record.control = control;
-			record.legacy = control === undefined;
+			if (control === undefined) {
+				record.control = undefined;
+				record.legacy = true;
+			} else {
+				this.#setControl(record, control);
+			}
+
 			if (state !== 'alive') {
 				this.#setState(record, state, nowMs);
 			}
@@ -799,6 +806,19 @@ export class MemberTable {
 
 	#event(kind: MemberEventKind, record: MemberRecord, reason: string): MemberEvent {
 		return {kind, peer: record.id, endpoint: record.endpoint, incarnation: record.incarnation, reason};
+	}
+
+	/**
+	A member's control endpoint, learned or changed: a version of its own, since membership's joins
+	and pulls go there (a member's first messages may come before the ones that carry it).
+	*/
+	#setControl(record: MemberRecord, control: string): void {
+		if (record.control !== control) {
+			record.control = control;
+			this.#version++;
+		}
+
+		record.legacy = false;
 	}
 
 	#refuse(reason: MemberRefusal, count = 1): void {

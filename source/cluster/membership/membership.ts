@@ -6,7 +6,9 @@ Membership at run time: join a mesh through one address, keep every member's dat
 - Every member heard on the data plane that has a control plane gets one `join` from us ("here I
   am; subscribe to me"), so links are made both ways without waiting for gossip.
 - Anti-entropy (memberlist's push/pull): every gossip interval, pull `members` from one random live
-  member with a control plane and merge what it says (member-table.ts decides what to believe).
+  member with a control plane and merge what it says (member-table.ts decides what to believe). A
+  settled mesh pulls less often, a changing one at the interval (pace.ts); so does a member whose
+  list another member's pull shows to differ.
 - Sparse mesh (`--fanout`): past a size, the dial plan subscribes to k members picked at random and
   replaces a pick that dies (fanout.ts); a `join` then makes us a candidate, not a sure link.
 - A seed that does not answer is retried with backoff, as Serf's retry-join: a `join-retry` event,
@@ -26,6 +28,7 @@ import {OBSERVER_REFRESH_MS, type JoinAnnouncement, type Member} from '../protoc
 import {MemberTable, type JoinResult, type KnownMember, type MemberEvent, type MemberRefusal, type Silenced} from './member-table.js';
 import type {FanoutPolicy} from './fanout.js';
 import {ObserverTable, type ObserverRefusal} from './observers.js';
+import {Pace, PULL_SLOWDOWN} from './pace.js';
 import {allowedSeeds, createSeedResolver, DNS_REFRESH_MS, parseJoinTarget, resolveSeeds, type JoinTarget, type SeedResolver} from './seeds.js';
 
 export type MembershipEventKind = 'member-joined' | 'member-dead' | 'member-forgotten' | 'join-retry';
@@ -92,6 +95,8 @@ export type MembershipStats = {
 	/** Pulls answered `unchanged`: the member listed what we list. */
 	pullsUnchanged: number;
 	pullFailures: number;
+	/** The wait before the next pull now: the gossip interval, or up to 8 times it in a settled mesh. */
+	pullEveryMs: number;
 	joinsSent: number;
 	/** Observers that joined this node and are listed now. */
 	observers: number;
@@ -138,6 +143,13 @@ export class Membership {
 	readonly #listDigest = new MemberListDigest();
 	#loopTimer: NodeJS.Timeout | undefined;
 	#gossipTimer: NodeJS.Timeout | undefined;
+	readonly #pullPace: Pace;
+	/** When the pending pull is due (performance.now), so that a change can bring it forward. */
+	#gossipDueAtMs = 0;
+	/** The table's version at the last step: a new one means our list changed. */
+	#seenVersion = -1;
+	/** The table's version when a pass of #sendJoins found no join to send, and when the first retry falls due. */
+	#joinsSettled: {version: number; untilMs: number} | undefined;
 	#dnsTimer: NodeJS.Timeout | undefined;
 	#selfListed: Readonly<Member> | undefined;
 	#inFlight = 0;
@@ -152,6 +164,7 @@ export class Membership {
 	constructor(options: MembershipOptions) {
 		this.#options = options;
 		this.#random = options.random ?? Math.random;
+		this.#pullPace = new Pace(options.gossipIntervalMs ?? 2000, PULL_SLOWDOWN);
 		this.#targets = options.joins.map((text) => parseJoinTarget(text));
 		this.#table = new MemberTable({
 			selfId: options.node.id,
@@ -196,16 +209,14 @@ export class Membership {
 		this.#loopTimer = setInterval(() => {
 			this.#step();
 		}, this.#options.loopMs ?? LOOP_MS);
-		this.#gossipTimer = setInterval(() => {
-			this.#gossip();
-		}, this.#options.gossipIntervalMs ?? 2000);
+		this.#scheduleGossip(this.#pullPace.everyMs);
 		this.#step();
 	}
 
 	stop(): void {
 		this.#running = false;
 		clearInterval(this.#loopTimer);
-		clearInterval(this.#gossipTimer);
+		clearTimeout(this.#gossipTimer);
 		clearInterval(this.#dnsTimer);
 	}
 
@@ -274,6 +285,7 @@ export class Membership {
 			pulls: this.#pulls,
 			pullsUnchanged: this.#pullsUnchanged,
 			pullFailures: this.#pullFailures,
+			pullEveryMs: this.#pullPace.everyMs,
 			joinsSent: this.#joinsSent,
 			observers: this.#observers.size,
 			refused: {...this.#table.refused(), ...this.#observers.refused()},
@@ -317,6 +329,11 @@ export class Membership {
 		this.#observe(nowMs);
 		this.#report(this.#table.sweep(nowMs));
 		this.#report(this.#observers.sweep(nowMs));
+		if (this.#table.version !== this.#seenVersion) {
+			this.#seenVersion = this.#table.version;
+			this.#quicken();
+		}
+
 		this.#applyPlan(nowMs);
 		this.#tendSeeds(nowMs);
 		this.#sendJoins(nowMs);
@@ -469,6 +486,7 @@ export class Membership {
 			return;
 		}
 
+		this.#scheduleGossip(this.#pullPace.everyMs);
 		const nowMs = performance.now();
 		const candidates = [...this.#table.records()].filter((record) =>
 			record.control !== undefined && record.state === 'alive' && record.heardAtMs !== undefined && nowMs - record.heardAtMs < this.#options.ttlMs);
@@ -505,8 +523,11 @@ export class Membership {
 				if (reply['unchanged'] === true) {
 					// The member lists what we list: nothing in it is news.
 					this.#pullsUnchanged++;
+					this.#pullPace.quiet();
 					return;
 				}
+
+				this.#quicken();
 
 				this.#report(this.#table.merge(reply['members'], nowMs));
 				// A pull that changed nothing the plan reads finds it settled (member-table.ts): no pass over the members.
@@ -519,6 +540,32 @@ export class Membership {
 		}).finally(() => {
 			this.#inFlight--;
 		});
+	}
+
+	/**
+	A member pulled from us (the `members` op) with the digest of its own list. When the lists differ,
+	one of us knows something the other does not: gossip quickens, so that the news crosses at the
+	gossip interval, not at a settled mesh's pace.
+	*/
+	pulledBy(listsDiffer: boolean): void {
+		if (listsDiffer && this.#running) {
+			this.#quicken();
+		}
+	}
+
+	#scheduleGossip(inMs: number): void {
+		clearTimeout(this.#gossipTimer);
+		this.#gossipDueAtMs = performance.now() + inMs;
+		this.#gossipTimer = setTimeout(() => {
+			this.#gossip();
+		}, inMs);
+	}
+
+	/** Back to pulling every gossip interval; a pull due later than one interval from now comes forward. */
+	#quicken(): void {
+		if (this.#pullPace.changed() && this.#running && this.#gossipDueAtMs - performance.now() > this.#pullPace.everyMs) {
+			this.#scheduleGossip(this.#pullPace.everyMs);
+		}
 	}
 
 	#dropSeeds(): void {
@@ -539,11 +586,19 @@ export class Membership {
 	again every refresh interval, since nothing else tells the member it is still there.
 	*/
 	#sendJoins(nowMs: number): void {
+		const settled = this.#joinsSettled;
+		if (settled?.version === this.#table.version && nowMs < settled.untilMs) {
+			return;
+		}
+
 		const {node} = this.#options;
 		const observer = node.observer === true;
 		const refreshMs = this.#options.observerRefreshMs ?? OBSERVER_REFRESH_MS;
+		let nextRetryAtMs = Number.POSITIVE_INFINITY;
+		let sentAny = false;
 		for (const record of this.#table.records()) {
 			if (this.#inFlight >= MAX_REQUESTS_IN_FLIGHT) {
+				this.#joinsSettled = undefined;
 				return;
 			}
 
@@ -553,8 +608,11 @@ export class Membership {
 
 			const sent = this.#joined.get(record.id);
 			if (sent?.incarnation === record.incarnation && (sent.retryAtMs === undefined || nowMs < sent.retryAtMs)) {
+				nextRetryAtMs = Math.min(nextRetryAtMs, sent.retryAtMs ?? Number.POSITIVE_INFINITY);
 				continue;
 			}
+
+			sentAny = true;
 
 			const incarnation = record.incarnation;
 			this.#joined.set(record.id, {incarnation});
@@ -571,17 +629,19 @@ export class Membership {
 			};
 			this.#options.client.request(record.control, request, PULL_TIMEOUT_MS).then((reply) => {
 				if (!reply.ok) {
-					this.#joined.set(record.id, {incarnation, retryAtMs: performance.now() + JOIN_RETRY_MS});
+					this.#retryJoin(record.id, incarnation, JOIN_RETRY_MS);
 				} else if (observer) {
-					this.#joined.set(record.id, {incarnation, retryAtMs: performance.now() + refreshMs});
+					this.#retryJoin(record.id, incarnation, refreshMs);
 				}
 			}, () => {
-				this.#joined.set(record.id, {incarnation, retryAtMs: performance.now() + JOIN_RETRY_MS});
+				this.#retryJoin(record.id, incarnation, JOIN_RETRY_MS);
 			}).finally(() => {
 				this.#inFlight--;
 			});
 		}
 
+		// Nothing to send until the table changes or a retry falls due: the steps until then skip the pass.
+		this.#joinsSettled = sentAny ? undefined : {version: this.#table.version, untilMs: nextRetryAtMs};
 		// Bounded like the table: forget what we sent to members that are gone.
 		if (this.#joined.size > this.#table.size * 2 + 16) {
 			for (const id of this.#joined.keys()) {
@@ -592,12 +652,19 @@ export class Membership {
 		}
 	}
 
+	/** A join to send again after `inMs` (it failed, or an observer's refresh): the next step looks again. */
+	#retryJoin(id: string, incarnation: number, inMs: number): void {
+		this.#joined.set(id, {incarnation, retryAtMs: performance.now() + inMs});
+		this.#joinsSettled = undefined;
+	}
+
 	#report(events: MemberEvent[]): void {
 		// Most steps report nothing, 20 times a step: no iterator for an empty list in code this cold.
 		if (events.length === 0) {
 			return;
 		}
 
+		this.#quicken();
 		for (const event of events) {
 			this.#options.emit(event);
 		}
