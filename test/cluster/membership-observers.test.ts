@@ -161,6 +161,27 @@ describe('membership with an observer, over a recording client (timers real, soc
 		expect(membership.members()[0]).toMatchObject({id: 'obs', observer: true});
 	});
 
+	test('gossip that calls a member dead is refuted by what the node hears now, not at its last step', async () => {
+		// TTL 1 s: gossip's `dead` is refuted by a hearing within 500 ms. The step looked once, at start;
+		// 700 ms later the member is still heard (the node's peer table says so), and gossip says dead.
+		const member = {id: 'm1', silentForMs: 0, incarnation: 1, endpoint: 'tcp://10.0.0.1:5555', via: 'tcp://10.0.0.1:5555', control: 'tcp://10.0.0.1:5556'};
+		const node = fakeNode({heardPeers: () => [member]});
+		const {client} = recordingClient();
+		const events: string[] = [];
+		const membership = new Membership({node, joins: [], staticPeers: [], client, ttlMs: 1000, maxMembers: 10, emit(event) {
+			events.push(event.kind);
+		}, loopMs: 60_000});
+		membership.start();
+		expect(membership.members().find((entry) => entry.id === 'm1')).toMatchObject({state: 'alive'});
+		await new Promise((resolve) => {
+			setTimeout(resolve, 700);
+		});
+		membership.merge([{id: 'm1', endpoint: member.endpoint, control: member.control, incarnation: 1, state: 'dead', legacy: false, changedAtMs: Date.now()}]);
+		membership.stop();
+		expect(membership.members().find((entry) => entry.id === 'm1')).toMatchObject({state: 'alive'});
+		expect(events).not.toContain('member-dead');
+	});
+
 	test('a member lists an observer\'s join and subscribes to nothing; a member without --observe joins once, without the flag', async () => {
 		const node = fakeNode({});
 		const {client} = recordingClient();

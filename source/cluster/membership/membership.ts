@@ -317,7 +317,9 @@ export class Membership {
 
 	/** Merge a member list as if a pull had returned it (the `members` subcommand and tests use it). */
 	merge(list: unknown): void {
-		this.#report(this.#table.merge(list, performance.now()));
+		const nowMs = performance.now();
+		this.#observe(nowMs);
+		this.#report(this.#table.merge(list, nowMs));
 	}
 
 	#step(): void {
@@ -529,6 +531,10 @@ export class Membership {
 
 				this.#quicken();
 
+				// Our ears first: gossip that calls a member dead is refuted only by a recent hearing, and
+				// the step's last look may be a second old, past half a short TTL (a live member was
+				// killed by gossip, redialled, heard, killed again: a loop across the mesh).
+				this.#observe(nowMs);
 				this.#report(this.#table.merge(reply['members'], nowMs));
 				// A pull that changed nothing the plan reads finds it settled (member-table.ts): no pass over the members.
 				this.#applyPlan(nowMs);
