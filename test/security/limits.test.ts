@@ -159,10 +159,15 @@ describe('bind exposure', () => {
 describe('nesting depth', () => {
 	it('refuses deeply nested frames before parsing them, and reads brackets inside strings as text', () => {
 		const deep = `{"node_id":"a","phase":0,"lamport_time":1,"x":${'['.repeat(40_000)}`;
-		const startedMs = performance.now();
-		expect(decode(deep)).toEqual({ok: false, reason: 'too-deep'});
-		// Generous: JSON.parse alone takes tens of milliseconds on this; the scan takes well under one.
-		expect(performance.now() - startedMs).toBeLessThan(20);
+		// 'too-deep', not 'malformed-json': refused by the scan, before JSON.parse saw it.
+		const tookMs = [0, 1, 2].map(() => {
+			const startedMs = performance.now();
+			expect(decode(deep)).toEqual({ok: false, reason: 'too-deep'});
+			return performance.now() - startedMs;
+		});
+		// Generous: cold JSON.parse takes tens of milliseconds on this, the scan well under one. The best
+		// of three, since one run on a loaded CI machine once took 23 ms (preempted, not slow).
+		expect(Math.min(...tookMs)).toBeLessThan(20);
 		const bracketsInAString = JSON.stringify({node_id: 'a', phase: 0, lamport_time: 1, note: '['.repeat(5000) + String.raw`\"[`});
 		expect(decode(bracketsInAString)).toMatchObject({ok: true});
 		expect(exceedsNestingDepth('[[[]]]', 3)).toBe(false);
