@@ -12,7 +12,7 @@ stream or a flood of commands closes the link (`dropped`), and it is dialled aga
 import net from 'node:net';
 import {performance} from 'node:perf_hooks';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
-import {writeThrough} from './descriptor.js';
+import {descriptorOf, writeThrough} from './descriptor.js';
 import {parseTcpEndpoint, type TcpEndpoint} from './endpoint.js';
 import {encodeMessage} from './frame.js';
 import {MessageAssembler} from './message-assembler.js';
@@ -103,7 +103,7 @@ export class ZmtpDealer {
 		const encoded = encodeMessage(frames.map((frame) => (typeof frame === 'string' ? Buffer.from(frame) : frame)));
 		const connection = this.#connection;
 		if (connection?.established === true && !connection.socket.destroyed) {
-			writeThrough(connection.socket, encoded);
+			writeThrough(connection.socket, encoded, descriptorOf(connection.socket));
 			return true;
 		}
 

@@ -54,12 +54,12 @@ export function writeNow(fd: number, data: Buffer): number {
 }
 
 /**
-Write `data` to a connected socket: straight to the kernel when nothing waits in the socket's own
-queue, so that the order holds; what the kernel does not take at once (or all of it, when the
-socket has no descriptor or a write is pending) goes through socket.write, which queues it and
-handles errors as for any write. `fd` may be given when the caller keeps it.
+Write `data` to a connected socket: straight to the kernel through `fd` when nothing waits in the
+socket's own queue, so that the order holds; what the kernel does not take at once (or all of it,
+when there is no descriptor or a write is pending) goes through socket.write, which queues it and
+handles errors as for any write.
 */
-export function writeThrough(socket: net.Socket, data: Buffer, fd = descriptorOf(socket)): void {
+export function writeThrough(socket: net.Socket, data: Buffer, fd: number | undefined): void {
 	const written = fd !== undefined && socket.writableLength === 0 && !socket.destroyed ? writeNow(fd, data) : 0;
 	if (written < data.length) {
 		socket.write(written === 0 ? data : data.subarray(written));

@@ -17,7 +17,7 @@ handed up as they are read (no queue of our own), 64 KiB of a connection at a ti
 import {randomBytes} from 'node:crypto';
 import type net from 'node:net';
 import {ZmtpConnection, type ZmtpFailure} from './connection.js';
-import {writeThrough} from './descriptor.js';
+import {descriptorOf, writeThrough} from './descriptor.js';
 import {bindListener} from './listener.js';
 import {encodeMessage} from './frame.js';
 import {MessageAssembler} from './message-assembler.js';
@@ -121,7 +121,7 @@ export class ZmtpRouter {
 			return false;
 		}
 
-		writeThrough(socket, encodeMessage(frames.map((frame) => (typeof frame === 'string' ? Buffer.from(frame) : frame))));
+		writeThrough(socket, encodeMessage(frames.map((frame) => (typeof frame === 'string' ? Buffer.from(frame) : frame))), descriptorOf(socket));
 		return true;
 	}
 

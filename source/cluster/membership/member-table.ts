@@ -140,8 +140,9 @@ export class MemberTable {
 	readonly #options: Required<Omit<MemberTableOptions, 'selfEndpoint' | 'fanout' | 'random'>> & {selfEndpoint: string | undefined};
 	/**
 	Bumped by every change the dial plan reads: a member added, removed or renewed, a state, a first
-	hearing, an endpoint, a pin; and by a control endpoint learned or changed (membership's joins go there). A member heard again moves nothing the plan reads but its TTL, which
-	#settled bounds in time instead.
+	hearing, an endpoint, a pin; and by a control endpoint learned or changed (membership's joins go
+	there). A member heard again moves nothing the plan reads but its TTL, which #settled bounds in
+	time instead.
 	*/
 	#version = 0;
 	/**
