@@ -70,9 +70,9 @@ describe('what a headless node loads', () => {
 			dealer.close();
 		}
 
+		// The reply came and libzmq never loaded: the built-in engine's ROUTER answered (bundled into
+		// dist/chunks/ with the rest of the command, so no module of it is resolved apart).
 		expect(mapsZeromqAddon(node.pid)).toBe(false);
-		// The built-in engine's ROUTER answered (the workspace package resolves to packages/zmtp).
-		expect(readFileSync(log, 'utf8')).toMatch(/\/packages\/zmtp\/dist\/router\.js$/m);
 		const loaded = packagesResolved(log);
 		expect(loaded.filter((name) => ['zeromq', 'ink', 'react', 'react-reconciler', 'yoga-layout'].includes(name))).toEqual([]);
 	});

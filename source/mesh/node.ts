@@ -192,7 +192,9 @@ export class ChorusNode {
 		this.#running = true;
 		this.#startedAtMs = performance.now();
 		this.#lastTickMs = this.#startedAtMs;
-		this.#nextDueMs = this.#startedAtMs;
+		// The first tick is due now, not a period from now: the node announces itself as soon as it is
+		// bound, and the headless stream's first snapshot (written after the first tick) comes at once.
+		this.#nextDueMs = this.#startedAtMs - 1000 / this.#options.hz;
 		this.#emit({
 			kind: 'node-started',
 			endpoint: this.endpoint,

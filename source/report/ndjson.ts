@@ -26,7 +26,7 @@ export type ReporterOptions = {
 	started?: Promise<unknown>;
 };
 
-/** How often the reporter looks for the node's first tick (one period after the start, 100 ms at 10 Hz). */
+/** How often the reporter looks for the node's first tick (due as the node starts, run once the start-up's own work yields). */
 export const FIRST_TICK_POLL_MS = 5;
 
 export type Reporter = {stop: () => void};
