@@ -2,6 +2,7 @@
 The soak: a 20-node mesh under churn for N minutes, watched for leaks.
 
 	npm run soak -- --minutes 30 [--nodes 20] [--sample-ms 5000] [--seed 1] [--out FILE]
+	npm run soak -- --judge FILE          (a run saved with --out, judged again by this code)
 	npm run soak -- --attack [--minutes 10] [--connections 1000] [--engine builtin|libzmq] [--results FILE]
 
 `--attack` runs every attack of issue 12 at once against one node of a 20-node mesh instead (see
@@ -17,7 +18,9 @@ TTL ends). At random, children are killed (SIGKILL) and restarted with the same 
 It samples the sentinel's RSS, heap, active handles, open descriptors and peer-table size, and the
 RSS, descriptors and peer-table size of the children that are never killed, and fails when a series
 grows without bound: the mean of the last third of the run (after a warm-up) is compared with the
-mean of the first third, with a tolerance, and no peer table may ever exceed --max-peers.
+mean of the first third, with a tolerance, and no peer table may ever exceed --max-peers. A run of
+14 minutes or more is also held to issue 18's target: after the first 10 minutes, RSS grows under
+5 % and handles and descriptors stay flat (`longRunGrowth`).
 
 Compiled with tsconfig.soak.json to dist-bench/ (children run dist/cli.js, so build first; the npm
 script does both). test/security/soak.test.ts runs a one-minute version.
@@ -82,6 +85,8 @@ export type SoakResult = {
 	nodes: number;
 	samples: Sample[];
 	verdicts: SeriesVerdict[];
+	/** Growth after the first 10 minutes (issue 18's soak target); empty for runs under 14 minutes. */
+	longRun: LongRunGrowth[];
 	failures: string[];
 	actions: Record<string, number>;
 	summary: {
@@ -319,6 +324,8 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
 
 	const final = sentinel.snapshot();
 	const {verdicts, failures} = judge(samples, options);
+	const longRun = longRunGrowth(samples);
+	failures.push(...longRunFailures(longRun));
 	const rss = samples.map((entry) => entry.sentinel.rssMb);
 	const handles = samples.map((entry) => entry.sentinel.handles);
 	const result: SoakResult = {
@@ -327,6 +334,7 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
 		nodes: options.nodes,
 		samples,
 		verdicts,
+		longRun,
 		failures,
 		actions,
 		summary: {
@@ -492,6 +500,60 @@ function judge(samples: readonly Sample[], options: SoakOptions): {verdicts: Ser
 	return {verdicts, failures};
 }
 
+function longRunFailures(longRun: readonly LongRunGrowth[]): string[] {
+	return longRun.filter((growth) => !growth.ok).map((growth) => `${growth.name} after the first 10 minutes: ${growth.baseline} -> ${growth.end} (${growth.growthPercent} %), limit ${growth.limit}`);
+}
+
+export type LongRunGrowth = {name: string; baseline: number; end: number; growthPercent: number; peakAfterWarmUp: number; limit: string; ok: boolean};
+
+/** Issue 18: after the first 10 minutes, RSS grows under 5 %, and handles and descriptors stay flat. */
+const LONG_RUN = {warmUpS: 600, spanS: 120, rssGrowthPercent: 5};
+
+/**
+Growth after the first 10 minutes: the mean over the two minutes from minute 10 is the baseline, the
+mean over the last two minutes is the end (two minutes, so that one sample taken while the churn
+held a few extra connections does not decide). RSS must grow under 5 %; handles and descriptors are
+flat when they end within the same slack the thirds allow (TOLERANCES: descriptors swing with which
+peers happen to be down).
+*/
+export function longRunGrowth(samples: readonly Sample[]): LongRunGrowth[] {
+	const endS = samples.at(-1)?.atS ?? 0;
+	if (endS < LONG_RUN.warmUpS + 2 * LONG_RUN.spanS) {
+		return [];
+	}
+
+	const within = (fromS: number, toS: number) => samples.filter((sample) => sample.atS >= fromS && sample.atS < toS);
+	const baselineSamples = within(LONG_RUN.warmUpS, LONG_RUN.warmUpS + LONG_RUN.spanS);
+	const endSamples = within(endS - LONG_RUN.spanS, endS + 1);
+	const afterWarmUp = within(LONG_RUN.warmUpS, endS + 1);
+	// RSS is held to the percentage; the counts to their TOLERANCES.
+	const series: Array<[string, (sample: Sample) => number, 'percent' | 'tolerance']> = [
+		['sentinel RSS (MB)', (sample) => sample.sentinel.rssMb, 'percent'],
+		['steady child RSS (MB)', (sample) => sample.steady.rssMb, 'percent'],
+		['sentinel active handles', (sample) => sample.sentinel.handles, 'tolerance'],
+		['sentinel open fds', (sample) => sample.sentinel.fds, 'tolerance'],
+		['steady child open fds', (sample) => sample.steady.fds, 'tolerance'],
+	];
+	return series.map(([name, read, rule]) => {
+		const baseline = mean(baselineSamples.map(read));
+		const end = mean(endSamples.map(read));
+		const growthPercent = baseline === 0 ? 0 : ((end - baseline) / baseline) * 100;
+		let limit: string;
+		let ok: boolean;
+		if (rule === 'percent') {
+			limit = `< +${LONG_RUN.rssGrowthPercent} %`;
+			ok = growthPercent < LONG_RUN.rssGrowthPercent;
+		} else {
+			const tolerance = TOLERANCES[name]!;
+			const bound = baseline * (1 + tolerance.relative) + tolerance.absolute;
+			limit = `<= ${round(bound, 1)}`;
+			ok = end <= bound;
+		}
+
+		return {name, baseline: round(baseline, 1), end: round(end, 1), growthPercent: round(growthPercent, 1), peakAfterWarmUp: Math.max(...afterWarmUp.map(read)), limit, ok};
+	});
+}
+
 function activeHandles(): number {
 	return (process as unknown as {_getActiveHandles(): unknown[]})._getActiveHandles().length;
 }
@@ -564,6 +626,8 @@ export function formatResult(result: SoakResult): string {
 		`active handles ${summary.handlesStart} at start, ${summary.handlesEnd} at end, peak ${summary.handlesPeak}; open fds peak ${summary.fdsPeak}; largest peer table ${summary.peerTablePeak}`,
 		`sentinel: ${summary.sentinelTicks} ticks, ${summary.sentinelReceived} messages received, rejected ${JSON.stringify(summary.sentinelRejected)}`,
 		...result.verdicts.map((verdict) => `  ${verdict.ok ? 'ok  ' : 'FAIL'} ${verdict.name}: first third ${verdict.first}, last third ${verdict.last}, limit ${verdict.limit}, peak ${verdict.peak}`),
+		...(result.longRun.length > 0 ? ['after the first 10 minutes (mean of minutes 10-12 -> mean of the last 2):'] : []),
+		...result.longRun.map((growth) => `  ${growth.ok ? 'ok  ' : 'FAIL'} ${growth.name}: ${growth.baseline} -> ${growth.end} (${growth.growthPercent >= 0 ? '+' : ''}${growth.growthPercent} %), limit ${growth.limit}, peak ${growth.peakAfterWarmUp}`),
 		...result.failures.map((failure) => `FAILURE: ${failure}`),
 	];
 	return lines.join('\n');
@@ -571,10 +635,11 @@ export function formatResult(result: SoakResult): string {
 
 type AttackArguments = {attack: boolean; connections: number; engine: string; results: string};
 
-function parseArguments(argv: readonly string[]): {options: Partial<SoakOptions>; out: string | undefined; attack: AttackArguments} {
+function parseArguments(argv: readonly string[]): {options: Partial<SoakOptions>; out: string | undefined; judge: string | undefined; attack: AttackArguments} {
 	const options: Partial<SoakOptions> = {};
 	const attack: AttackArguments = {attack: false, connections: 1000, engine: 'builtin', results: path.join(REPO_ROOT, 'bench', 'soak-results.md')};
 	let out: string | undefined;
+	let judge: string | undefined;
 	for (let index = 0; index < argv.length; index++) {
 		const [flag, inline] = argv[index]!.split('=', 2) as [string, string | undefined];
 		if (flag === '--attack') {
@@ -618,6 +683,11 @@ function parseArguments(argv: readonly string[]): {options: Partial<SoakOptions>
 				break;
 			}
 
+			case '--judge': {
+				judge = value;
+				break;
+			}
+
 			case '--connections': {
 				attack.connections = Math.round(needNumber(0));
 				break;
@@ -638,12 +708,12 @@ function parseArguments(argv: readonly string[]): {options: Partial<SoakOptions>
 			}
 
 			default: {
-				throw new Error(`unknown flag ${flag}; flags: --minutes N --nodes N --sample-ms MS --seed N --out FILE, or --attack [--minutes N --connections N --engine E --results FILE]`);
+				throw new Error(`unknown flag ${flag}; flags: --minutes N --nodes N --sample-ms MS --seed N --out FILE, --judge FILE (judge a run saved with --out again), or --attack [--minutes N --connections N --engine E --results FILE]`);
 			}
 		}
 	}
 
-	return {options, out, attack};
+	return {options, out, judge, attack};
 }
 
 async function main(): Promise<void> {
@@ -657,6 +727,16 @@ async function main(): Promise<void> {
 
 	if (parsed.attack.attack) {
 		await attackMain(parsed.options, parsed.attack, parsed.out);
+		return;
+	}
+
+	if (parsed.judge !== undefined) {
+		const saved = JSON.parse(readFileSync(parsed.judge, 'utf8')) as SoakResult;
+		const longRun = longRunGrowth(saved.samples);
+		const failures = [...saved.failures.filter((failure) => !failure.includes('after the first 10 minutes')), ...longRunFailures(longRun)];
+		const result = {...saved, longRun, failures, ok: failures.length === 0};
+		process.stdout.write(`${formatResult(result)}\n`);
+		process.exitCode = result.ok ? 0 : 1;
 		return;
 	}
 
