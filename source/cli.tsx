@@ -4,63 +4,18 @@ The command line: parse flags, validate them in config.ts, then run the node hea
 terminal UI. Nothing else lives here.
 */
 
+import {readFileSync} from 'node:fs';
+import path from 'node:path';
 import process from 'node:process';
-import meow from 'meow';
+import {fileURLToPath} from 'node:url';
 import {ConfigError, DEFAULTS, resolveConfig} from './config.js';
+import {parseCommandLine} from './flags.js';
 import {runKeygen} from './run/keygen.js';
 import {exposureWarning} from './mesh/security/screening.js';
 import {metricsExposureWarning} from './report/metrics-exposure.js';
 import {runHeadless} from './run/headless.js';
 
-const knownFlags = {
-	bind: {type: 'string'},
-	peer: {type: 'string', isMultiple: true},
-	id: {type: 'string'},
-	// Numbers arrive as text, so that config.ts can quote what was typed when it is wrong.
-	ttl: {type: 'string'},
-	hz: {type: 'string'},
-	coupling: {type: 'string'},
-	noise: {type: 'string'},
-	omega: {type: 'string'},
-	demo: {type: 'string'},
-	headless: {type: 'boolean'},
-	readonly: {type: 'boolean'},
-	record: {type: 'string'},
-	screenshotDir: {type: 'string'},
-	// replay's own flags.
-	speed: {type: 'string'},
-	cast: {type: 'string'},
-	// --no-color arrives as color=false; without the default, meow would make an absent flag false.
-	color: {type: 'boolean', default: true},
-	reportMs: {type: 'string'},
-	maxPeers: {type: 'string'},
-	maxLamportJump: {type: 'string'},
-	seed: {type: 'string'},
-	scenario: {type: 'string'},
-	legacyAdmission: {type: 'boolean'},
-	curveSecretKeyFile: {type: 'string'},
-	allow: {type: 'string'},
-	maxMessageBytes: {type: 'string'},
-	hwm: {type: 'string'},
-	maxConnections: {type: 'string'},
-	maxPeerRate: {type: 'string'},
-	engine: {type: 'string'},
-	metrics: {type: 'string'},
-	metricsPeerLabels: {type: 'boolean'},
-	join: {type: 'string', isMultiple: true},
-	gossipInterval: {type: 'string'},
-	reconnectTimeout: {type: 'string'},
-	fanout: {type: 'string'},
-	json: {type: 'boolean'},
-	// `--no-control` arrives as control=false.
-	control: {type: 'string'},
-	faultLease: {type: 'string'},
-	observe: {type: 'boolean'},
-	advertise: {type: 'string'},
-} as const;
-
-const cli = meow(
-	`
+const HELP = `
 	Usage
 	  $ chorus-tui [options]
 	  $ chorus-tui <bind-port> [peer-ports]      the original script's form: chorus-tui 5555 5556,5557
@@ -125,30 +80,45 @@ const cli = meow(
 	Examples
 	  $ npx chorus-tui                               a live mesh with ${DEFAULTS.demoPeers} local demo peers
 	  $ chorus-tui --bind 5555 --peer 5556,5557 --headless
-`,
-	{
-		importMeta: import.meta,
-		// Unknown flags are refused below, in one line; meow's own refusal takes two.
-		allowUnknownFlags: true,
-		flags: knownFlags,
-	},
-);
+`;
+
+// What ps, top and pkill show, whichever path node was given.
+process.title = 'chorus-tui';
 
 function fail(message: string, exitCode: number): never {
 	process.stderr.write(`chorus-tui: ${message}\n`);
 	process.exit(exitCode);
 }
 
-/** Refuse typos instead of ignoring them: a mistyped --ttl would silently run with the default. */
-function refuseUnknownFlags(flags: Record<string, unknown>): void {
-	const known = new Set([...Object.keys(knownFlags), 'help', 'version']);
-	for (const name of Object.keys(flags)) {
-		if (!known.has(name)) {
-			const flag = name.length === 1 ? `-${name}` : `--${name.replaceAll(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`)}`;
-			fail(`unknown flag ${flag}; see chorus-tui --help`, 2);
+/** The package's manifest, for --help and --version: found upwards from here (source/, dist/ or dist/chunks/). */
+function packageManifest(): {version?: string; description?: string} {
+	let directory = path.dirname(fileURLToPath(import.meta.url));
+	for (;;) {
+		try {
+			const manifest = JSON.parse(readFileSync(path.join(directory, 'package.json'), 'utf8')) as {name?: string; version?: string; description?: string};
+			if (manifest.name === 'chorus-tui') {
+				return manifest;
+			}
+		} catch {
+			// Not here; go up.
 		}
+
+		const parent = path.dirname(directory);
+		if (parent === directory) {
+			return {};
+		}
+
+		directory = parent;
 	}
 }
+
+/** The help text's tab indentation becomes two spaces, under the package's description. */
+function helpText(): string {
+	const body = HELP.replaceAll(/^\t/gm, '  ').trim();
+	return `\n  ${packageManifest().description ?? 'chorus-tui'}\n\n  ${body}\n\n`;
+}
+
+const cli = parseCommandLine(process.argv.slice(2));
 
 try {
 	if (cli.input[0] === 'ctl') {
@@ -157,7 +127,25 @@ try {
 		process.exit(await runCtl(process.argv.slice(process.argv.indexOf('ctl') + 1)));
 	}
 
-	refuseUnknownFlags(cli.flags);
+	// Refuse typos instead of ignoring them: a mistyped --ttl would silently run with the default.
+	if (cli.unknownFlag !== undefined) {
+		fail(`unknown flag ${cli.unknownFlag}; see chorus-tui --help`, 2);
+	}
+
+	if (cli.misuse !== undefined) {
+		fail(cli.misuse, 2);
+	}
+
+	if (cli.flags.help === true) {
+		process.stdout.write(helpText());
+		process.exit(0);
+	}
+
+	if (cli.flags.version === true) {
+		process.stdout.write(`${packageManifest().version ?? 'unknown'}\n`);
+		process.exit(0);
+	}
+
 	if (cli.input[0] === 'members') {
 		// Loaded only here: a node never needs it.
 		const {runMembers} = await import('./run/members.js');

@@ -69,7 +69,7 @@ export class ConfigError extends Error {
 	}
 }
 
-/** Flags as meow hands them over: numbers stay text so that errors can quote what was typed. */
+/** Flags as the command line hands them over (flags.ts): numbers stay text so that errors can quote what was typed. */
 export type RawFlags = {
 	bind?: string;
 	peer?: string[];

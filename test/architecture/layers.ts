@@ -16,7 +16,7 @@ import {findCycles, readImportGraph, type ImportEdge, type ImportGraph} from './
  * is a floor below the session, and scenario/file.ts a floor below the config.
  */
 export const layers: ReadonlyArray<{name: string; paths: readonly string[]; siblings?: readonly string[]}> = [
-	{name: 'entry', paths: ['source/cli.tsx', 'source/index.ts', 'source/run/']},
+	{name: 'entry', paths: ['source/cli.tsx', 'source/flags.ts', 'source/index.ts', 'source/run/']},
 	// Three faces of a session that know nothing of one another.
 	{name: 'views', paths: ['source/ui/', 'source/report/', 'source/scenario/'], siblings: ['source/ui/', 'source/report/', 'source/scenario/']},
 	{name: 'session', paths: ['source/session/']},
