@@ -8,11 +8,20 @@ import type {FaultPlan} from './model/faults.js';
 import type {LamportClock} from './model/lamport.js';
 import type {PeerTable} from './model/peer-table.js';
 import * as wire from './model/wire.js';
-import type {WireMessage} from './model/wire.js';
+import type {RejectReason, WireMessage} from './model/wire.js';
 import type {OnFrames} from './net/transport.js';
 import type {NodeSecurity} from './security/screening.js';
 import type {EventDetails, NodeEventKind} from './snapshot.js';
 import type {NodeCounters} from './stats.js';
+
+/**
+What each shared frame decoded to, for every node of this process: a publish over inproc:// hands
+one Buffer to each of its k subscribers (SubscriberSocket.sharesFrames), and decoding it k times
+was a sixth of a 1,000-node mesh's time (bench/optimizations.md). Decoded without an own id and
+frozen, so that no receiver can change what the others read; the own-id and size checks, which
+differ between receivers, are made by each. Weak: an entry goes with its frame.
+*/
+const sharedDecodes = new WeakMap<Uint8Array, Readonly<WireMessage> | RejectReason>();
 
 /** An inbound message a delay fault holds, with the time it came off the socket. */
 export type HeldMessage = {message: WireMessage; receivedAtMs: number; connection: string};
@@ -63,7 +72,40 @@ export class Admission {
 		}
 
 		// The message, or the reason it is refused: no result wrapper to allocate per message.
-		const message = wire.decodeMessage(frames[0]!, this.#id, this.#maxMessageBytes);
+		this.#receive(wire.decodeMessage(frames[0]!, this.#id, this.#maxMessageBytes), endpoint);
+	};
+
+	/**
+	What the transport hands a message of a link whose frames every receiver shares: decoded once for
+	all of them (see sharedDecodes), with the same outcome, reason for reason, as `onFrames`.
+	*/
+	readonly onSharedFrames: OnFrames = (frames, endpoint) => {
+		this.#counters.received++;
+		if (frames.length !== 1) {
+			this.#counters.reject('multipart');
+			return;
+		}
+
+		const frame = frames[0]!;
+		// The decoder's first check, and one that differs between receivers.
+		if (frame.byteLength > (this.#maxMessageBytes ?? wire.MAX_MESSAGE_BYTES)) {
+			this.#counters.reject('oversize');
+			return;
+		}
+
+		let decoded = sharedDecodes.get(frame);
+		if (decoded === undefined) {
+			const fresh = wire.decodeMessage(frame, undefined, Number.POSITIVE_INFINITY);
+			decoded = typeof fresh === 'string' ? fresh : Object.freeze(fresh);
+			sharedDecodes.set(frame, decoded);
+		}
+
+		// The decoder's last check, after every other has passed: the same reason as onFrames gives.
+		this.#receive(typeof decoded !== 'string' && decoded.nodeId === this.#id ? 'own-id' : decoded, endpoint);
+	};
+
+	/** A decoded frame on its way in: refused and counted, or screened and admitted. */
+	#receive(message: Readonly<WireMessage> | RejectReason, endpoint: string): void {
 		if (typeof message === 'string') {
 			this.#counters.reject(message);
 			return;
@@ -85,7 +127,7 @@ export class Admission {
 		}
 
 		this.#admit(message, nowMs, endpoint);
-	};
+	}
 
 	/**
 	Admit the held messages now due, stamped with the time they came off the socket: the delay then

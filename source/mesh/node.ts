@@ -63,6 +63,8 @@ export class ChorusNode {
 	readonly #admission: Admission;
 	/** Where the transport delivers each message: the inbound path. */
 	readonly #onFrames: OnFrames;
+	/** The same for links whose frames every receiver shares (inproc): decoded once for all. */
+	readonly #onSharedFrames: OnFrames;
 	#phaseRad: number;
 	#ticks = 0;
 	/** Data messages handed to the publisher (an observer never hands one). */
@@ -116,6 +118,7 @@ export class ChorusNode {
 			},
 		});
 		this.#onFrames = this.#admission.onFrames;
+		this.#onSharedFrames = this.#admission.onSharedFrames;
 		this.#transport = new Transport({
 			bindEndpoint: options.bindEndpoint,
 			...options.transport,
@@ -480,7 +483,7 @@ export class ChorusNode {
 		this.#recordLateness(startedMs - this.#nextDueMs);
 		try {
 			// Everything that arrived since the last tick, however the links read it (transport.ts).
-			const more = await this.#transport.poll(DRAIN_BUDGET, this.#onFrames);
+			const more = await this.#transport.poll(DRAIN_BUDGET, this.#onFrames, this.#onSharedFrames);
 			if (!this.#running) {
 				return;
 			}
@@ -542,7 +545,7 @@ export class ChorusNode {
 			}
 
 			// A flood keeps coming in: poll reads what arrived since, as well as what is queued.
-			const more = await this.#transport.poll(DRAIN_BUDGET, this.#onFrames);
+			const more = await this.#transport.poll(DRAIN_BUDGET, this.#onFrames, this.#onSharedFrames);
 			if (this.#faults.heldInbound > 0) {
 				this.#admitHeldMessages(performance.now());
 			}

@@ -247,8 +247,12 @@ export class Transport {
 	How a link reads is its engine's business: most read as data comes, a zmtp link reads when asked
 	(SubscriberSocket.fetch), at once or, where it cannot, in the event loop's next turn; then this
 	waits for it, once for all links.
+
+	`onSharedFrames`, when given, takes the messages of links whose engine hands every subscriber the
+	same Buffer (SubscriberSocket.sharesFrames), so that the caller may decode such a frame once for
+	all its receivers.
 	*/
-	async poll(budget: number, onFrames: OnFrames): Promise<boolean> {
+	async poll(budget: number, onFrames: OnFrames, onSharedFrames: OnFrames = onFrames): Promise<boolean> {
 		const reading = this.#fetch();
 		if (reading !== undefined) {
 			await reading;
@@ -257,7 +261,7 @@ export class Transport {
 			}
 		}
 
-		return this.#drain(budget, onFrames);
+		return this.#drain(budget, onFrames, onSharedFrames);
 	}
 
 	/** Ask every link that reads when asked to read; a promise when some read completes later. */
@@ -279,7 +283,7 @@ export class Transport {
 	}
 
 	/** Receive what is queued on every peer link, up to `budget` messages in all; true when messages remain. */
-	async #drain(budget: number, onFrames: OnFrames): Promise<boolean> {
+	async #drain(budget: number, onFrames: OnFrames, onSharedFrames: OnFrames): Promise<boolean> {
 		const links = this.#linkList;
 		if (links.length === 0) {
 			return false;
@@ -304,13 +308,13 @@ export class Transport {
 			const share = Math.min(quota, remaining);
 			let taken = 0;
 			if (link.retiring !== undefined) {
-				const result = link.retiring.take(share, onFrames, link.endpoint);
+				const result = link.retiring.take(share, link.retiring.sharesFrames === true ? onSharedFrames : onFrames, link.endpoint);
 				// eslint-disable-next-line no-await-in-loop -- one link at a time keeps the share fair.
 				taken = typeof result === 'number' ? result : await this.#settle(link, result);
 			}
 
 			if (taken < share) {
-				const result = link.socket.take(share - taken, onFrames, link.endpoint);
+				const result = link.socket.take(share - taken, link.socket.sharesFrames === true ? onSharedFrames : onFrames, link.endpoint);
 				// eslint-disable-next-line no-await-in-loop -- one link at a time keeps the share fair.
 				taken += typeof result === 'number' ? result : await this.#settle(link, result);
 			}

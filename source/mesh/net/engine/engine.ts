@@ -76,6 +76,12 @@ export type SubscriberSocket = {
 	fetch?(): Promise<void> | undefined;
 	/** The last fetch stopped at its byte budget with more waiting (zmtp): poll again soon. */
 	readonly backlogged?: boolean;
+	/**
+	Every subscriber of one publish is handed the same Buffer, never a copy (inproc): a receiver may
+	keep what it made of a frame for the other receivers of it, provided nobody changes the frame or
+	what was made of it. Absent: each frame is this socket's own.
+	*/
+	readonly sharesFrames?: boolean;
 	close(): void;
 };
 

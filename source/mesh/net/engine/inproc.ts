@@ -119,6 +119,11 @@ class InprocSubscriber implements SubscriberSocket {
 		this.#onEvent = onEvent;
 	}
 
+	/** A publish hands its one Buffer to every subscriber (see InprocPublisher.send). */
+	get sharesFrames(): boolean {
+		return true;
+	}
+
 	attached(publisher: InprocPublisher): void {
 		this.#publisher = publisher;
 		this.#onEvent({type: 'up'});
