@@ -17,9 +17,10 @@ import type {NodeCounters} from './stats.js';
 /**
 What each shared frame decoded to, for every node of this process: a publish over inproc:// hands
 one Buffer to each of its k subscribers (SubscriberSocket.sharesFrames), and decoding it k times
-was a sixth of a 1,000-node mesh's time (bench/optimizations.md). Decoded without an own id and
-frozen, so that no receiver can change what the others read; the own-id and size checks, which
-differ between receivers, are made by each. Weak: an entry goes with its frame.
+was over a quarter of the busy time of a 1,000-node mesh in one process (bench/optimizations.md).
+Decoded without an own id and frozen, so that no receiver can change what the others read; the
+own-id and size checks, which differ between receivers, are made by each. Weak: an entry goes with
+its frame.
 */
 const sharedDecodes = new WeakMap<Uint8Array, Readonly<WireMessage> | RejectReason>();
 
