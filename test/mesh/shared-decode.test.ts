@@ -5,7 +5,7 @@ each; what differs between receivers (their own id, their size limit) is still j
 */
 
 import {afterEach, describe, expect, it, vi} from 'vitest';
-import {Admission} from '../../source/mesh/admission.js';
+import {Admission, type HeldMessage} from '../../source/mesh/admission.js';
 import {FaultPlan} from '../../source/mesh/model/faults.js';
 import {LamportClock} from '../../source/mesh/model/lamport.js';
 import {PeerTable} from '../../source/mesh/model/peer-table.js';
@@ -25,7 +25,7 @@ function admission(id: string, maxMessageBytes?: number) {
 		table,
 		clock: new LamportClock(),
 		security: new NodeSecurity(id, {}, () => {}),
-		faults: new FaultPlan(seededUniform(1)),
+		faults: new FaultPlan<HeldMessage, string>(seededUniform(1)),
 		counters,
 		emit() {},
 	};
