@@ -48,6 +48,8 @@ export type MeshSample = {
 	r: number;
 	/** The fewest live (not evicted) peers any node lists. */
 	minPeers: number;
+	/** The most live (not evicted) peers any node lists. */
+	maxPeers: number;
 	/** Tick lateness p99 (each node's last 128 ticks): the median node and the worst node. */
 	lateP99Median: number;
 	lateP99Max: number;
@@ -59,17 +61,21 @@ export function sampleMesh(nodes: readonly ChorusNode[]): MeshSample {
 	const phases: number[] = [];
 	const p99s: number[] = [];
 	let minPeers = Number.POSITIVE_INFINITY;
+	let maxPeers = 0;
 	for (const node of nodes) {
 		const snapshot = node.snapshot();
 		phases.push(snapshot.node.phase);
 		p99s.push(snapshot.stats.tickLateMs.p99);
-		minPeers = Math.min(minPeers, snapshot.peers.filter((peer) => peer.state !== 'evicted').length);
+		const live = snapshot.peers.filter((peer) => peer.state !== 'evicted').length;
+		minPeers = Math.min(minPeers, live);
+		maxPeers = Math.max(maxPeers, live);
 	}
 
 	return {
 		t: performance.now(),
 		r: orderParameter(phases),
 		minPeers: nodes.length === 0 ? 0 : minPeers,
+		maxPeers,
 		lateP99Median: median(p99s),
 		lateP99Max: Math.max(...p99s),
 		p99s,
