@@ -1,7 +1,7 @@
 /**
 Bundles the command (source/cli.tsx) into dist/cli.js and dist/chunks/, over tsc's dist/cli.js.
 
-Why: a headless node used to load 82 of our modules one by one, and Node 20 spent about a third of
+Why: a headless node used to load 83 of our modules one by one, and Node 20 spent about a third of
 its start-up resolving, opening, reading and linking them (bench/optimizations.md, "Start-up").
 One entry and a few shared chunks load in a fraction of that. Code splitting keeps each mode's
 modules apart: Ink and React load only with the terminal UI, as before (test/footprint.test.ts).
