@@ -44,6 +44,8 @@ machine's late ticks, and is under a quarter of what the same 6.5 rad/s node tak
 publishes (a hand-run control at load 50: every member's mean r 0.979–0.994 → 0.838–0.852).
 */
 const R_TOLERANCE = 0.03;
+/** A member's r once the six are locked: 0.98-0.99 in steady state, so this is met only near the end of the climb. */
+const LOCKED_R = 0.97;
 
 const nodes: HeadlessProcess[] = [];
 const client = new ControlClient({timeoutMs: 3000});
@@ -108,7 +110,15 @@ describe('--observe', () => {
 		).catch((error: unknown) => {
 			throw new Error(`${ids[index]} never heard all: ${String(error)}; peers ${alivePeers(node.lastSnapshot()).join(',')}`);
 		})));
-		// Locked, then the window without the observer.
+		// Locked (each member's r up from its start, which takes longer on a loaded machine: one CI run
+		// began the window while r still climbed, 0.95 → 0.99 between the windows), then the window
+		// without the observer.
+		await Promise.all(members.map(async (node, index) => node.waitForSnapshot(
+			(snapshot) => (snapshot.node.r as number) >= LOCKED_R,
+			30_000,
+		).catch((error: unknown) => {
+			throw new Error(`${ids[index]} never locked (r >= ${LOCKED_R}): ${String(error)}`);
+		})));
 		await sleep(1500);
 		const beforeFromMs = performance.now();
 		await sleep(WINDOW_MS);
