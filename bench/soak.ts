@@ -325,11 +325,10 @@ export async function runSoak(partial: Partial<SoakOptions> = {}): Promise<SoakR
 	const final = sentinel.snapshot();
 	const {verdicts, failures} = judge(samples, options);
 	const longRun = longRunGrowth(samples);
-	failures.push(...longRunFailures(longRun));
 	const rss = samples.map((entry) => entry.sentinel.rssMb);
 	const handles = samples.map((entry) => entry.sentinel.handles);
 	const result: SoakResult = {
-		ok: failures.length === 0,
+		ok: passed(failures, longRun),
 		minutes: options.minutes,
 		nodes: options.nodes,
 		samples,
@@ -500,6 +499,11 @@ function judge(samples: readonly Sample[], options: SoakOptions): {verdicts: Ser
 	return {verdicts, failures};
 }
 
+/** The thirds' failures and the long run's together decide a run. */
+function passed(failures: readonly string[], longRun: readonly LongRunGrowth[]): boolean {
+	return failures.length === 0 && longRun.every((growth) => growth.ok);
+}
+
 function longRunFailures(longRun: readonly LongRunGrowth[]): string[] {
 	return longRun.filter((growth) => !growth.ok).map((growth) => `${growth.name} after the first 10 minutes: ${growth.baseline} -> ${growth.end} (${growth.growthPercent} %), limit ${growth.limit}`);
 }
@@ -628,7 +632,7 @@ export function formatResult(result: SoakResult): string {
 		...result.verdicts.map((verdict) => `  ${verdict.ok ? 'ok  ' : 'FAIL'} ${verdict.name}: first third ${verdict.first}, last third ${verdict.last}, limit ${verdict.limit}, peak ${verdict.peak}`),
 		...(result.longRun.length > 0 ? ['after the first 10 minutes (mean of minutes 10-12 -> mean of the last 2):'] : []),
 		...result.longRun.map((growth) => `  ${growth.ok ? 'ok  ' : 'FAIL'} ${growth.name}: ${growth.baseline} -> ${growth.end} (${growth.growthPercent >= 0 ? '+' : ''}${growth.growthPercent} %), limit ${growth.limit}, peak ${growth.peakAfterWarmUp}`),
-		...result.failures.map((failure) => `FAILURE: ${failure}`),
+		...[...result.failures, ...longRunFailures(result.longRun)].map((failure) => `FAILURE: ${failure}`),
 	];
 	return lines.join('\n');
 }
@@ -733,8 +737,7 @@ async function main(): Promise<void> {
 	if (parsed.judge !== undefined) {
 		const saved = JSON.parse(readFileSync(parsed.judge, 'utf8')) as SoakResult;
 		const longRun = longRunGrowth(saved.samples);
-		const failures = [...saved.failures.filter((failure) => !failure.includes('after the first 10 minutes')), ...longRunFailures(longRun)];
-		const result = {...saved, longRun, failures, ok: failures.length === 0};
+		const result = {...saved, longRun, ok: passed(saved.failures, longRun)};
 		process.stdout.write(`${formatResult(result)}\n`);
 		process.exitCode = result.ok ? 0 : 1;
 		return;

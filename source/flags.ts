@@ -58,7 +58,16 @@ const KNOWN_FLAGS = {
 	advertise: 'string',
 	help: 'boolean',
 	version: 'boolean',
-} as const satisfies Record<string, 'string' | 'strings' | 'boolean'>;
+} as const satisfies Record<string, FlagKind>;
+
+type FlagKind = 'string' | 'strings' | 'boolean';
+
+/** Whether a value parseArgs handed over is what a flag of that kind takes. */
+const IS_KIND: Record<FlagKind, (value: unknown) => boolean> = {
+	boolean: (value) => typeof value === 'boolean',
+	string: (value) => typeof value === 'string',
+	strings: (value) => Array.isArray(value) && value.every((item) => typeof item === 'string'),
+};
 
 export type CommandLineFlags = RawFlags & {
 	speed?: string;
@@ -100,15 +109,14 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
 	let misuse: string | undefined;
 	for (const [typed, value] of Object.entries(values)) {
 		const name = camel(typed);
-		const kind = (KNOWN_FLAGS as Record<string, string>)[name];
+		const kind = (KNOWN_FLAGS as Record<string, FlagKind>)[name];
 		if (kind === undefined) {
 			unknownFlag ??= typed.length === 1 ? `-${typed}` : `--${typed}`;
 			continue;
 		}
 
 		// Not strict, parseArgs hands over `--bind` without a value as true, and `--headless=x` as text.
-		const wellTyped = kind === 'boolean' ? typeof value === 'boolean' : kind === 'string' ? typeof value === 'string' : Array.isArray(value) && value.every((item) => typeof item === 'string');
-		if (!wellTyped) {
+		if (!IS_KIND[kind](value)) {
 			misuse ??= `--${typed} ${kind === 'boolean' ? 'takes no value' : 'needs a value'}`;
 			continue;
 		}

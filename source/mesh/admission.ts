@@ -66,14 +66,11 @@ export class Admission {
 
 	/** What the transport hands every message to. */
 	readonly onFrames: OnFrames = (frames, endpoint) => {
-		this.#counters.received++;
-		if (frames.length !== 1) {
-			this.#counters.reject('multipart');
-			return;
+		const frame = this.#oneFrame(frames);
+		if (frame !== undefined) {
+			// The message, or the reason it is refused: no result wrapper to allocate per message.
+			this.#receive(wire.decodeMessage(frame, this.#id, this.#maxMessageBytes), endpoint);
 		}
-
-		// The message, or the reason it is refused: no result wrapper to allocate per message.
-		this.#receive(wire.decodeMessage(frames[0]!, this.#id, this.#maxMessageBytes), endpoint);
 	};
 
 	/**
@@ -81,17 +78,28 @@ export class Admission {
 	all of them (see sharedDecodes), with the same outcome, reason for reason, as `onFrames`.
 	*/
 	readonly onSharedFrames: OnFrames = (frames, endpoint) => {
+		const frame = this.#oneFrame(frames);
+		if (frame !== undefined) {
+			this.#receive(this.#decodeShared(frame), endpoint);
+		}
+	};
+
+	/** Counts a message in; its one frame, or undefined when it had several (refused and counted). */
+	#oneFrame(frames: readonly Buffer[]): Buffer | undefined {
 		this.#counters.received++;
 		if (frames.length !== 1) {
 			this.#counters.reject('multipart');
-			return;
+			return undefined;
 		}
 
-		const frame = frames[0]!;
+		return frames[0];
+	}
+
+	/** `wire.decodeMessage` for this receiver, from the decode every receiver of the frame shares. */
+	#decodeShared(frame: Uint8Array): Readonly<WireMessage> | RejectReason {
 		// The decoder's first check, and one that differs between receivers.
 		if (frame.byteLength > (this.#maxMessageBytes ?? wire.MAX_MESSAGE_BYTES)) {
-			this.#counters.reject('oversize');
-			return;
+			return 'oversize';
 		}
 
 		let decoded = sharedDecodes.get(frame);
@@ -102,8 +110,8 @@ export class Admission {
 		}
 
 		// The decoder's last check, after every other has passed: the same reason as onFrames gives.
-		this.#receive(typeof decoded !== 'string' && decoded.nodeId === this.#id ? 'own-id' : decoded, endpoint);
-	};
+		return typeof decoded !== 'string' && decoded.nodeId === this.#id ? 'own-id' : decoded;
+	}
 
 	/** A decoded frame on its way in: refused and counted, or screened and admitted. */
 	#receive(message: Readonly<WireMessage> | RejectReason, endpoint: string): void {
